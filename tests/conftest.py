@@ -1,0 +1,18 @@
+"""Test-wide settings: quiet TensorFlow, no writes to the user's home, no network."""
+
+import os
+import tempfile
+
+_HOME = tempfile.mkdtemp(prefix="tfdl-test-home-")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_HOME", os.path.join(_HOME, "keras"))
+os.environ.setdefault("MPLCONFIGDIR", os.path.join(_HOME, "matplotlib"))
+os.environ.setdefault("TFDS_DATA_DIR", os.path.join(_HOME, "tensorflow_datasets"))
+
+import keras  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    keras.utils.set_random_seed(0)

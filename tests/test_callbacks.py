@@ -1,0 +1,167 @@
+"""Each callback on a tiny model, asserting the values it records and logs."""
+
+import numpy as np
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+import tensorflow as tf
+
+from tfdl import callbacks as cb
+from tfdl import training
+from tfdl.models import mlp, normal_init
+
+LOSS = "sparse_categorical_crossentropy"
+
+
+def _data(n=64, d=6, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d)).astype(np.float32)
+    return x, (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 1)
+
+
+def _model(**kwargs):
+    model = mlp(6, [5], 3, **kwargs)
+    return training.compile_model(model, learning_rate=0.1)
+
+
+def _events(run_dir):
+    acc = EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
+    acc.Reload()
+    return acc
+
+
+def _histogram_counts(acc, tag):
+    """(step, bucket counts) of every histogram written under `tag`."""
+    return [(e.step, tf.make_ndarray(e.tensor_proto)[:, 2]) for e in acc.Tensors(tag)]
+
+
+def test_histogram_logger_writes_every_kind_for_every_layer(tmp_path):
+    x, y = _data()
+    model = _model(activation="sigmoid")
+    logger = cb.HistogramLogger(tmp_path, (x, y), LOSS, every=2)
+    training.train(model, x, y, batch_size=16, steps=4, callbacks=[logger])
+    acc = _events(tmp_path)
+    for layer in ("layer_1", "output"):
+        for kind in ("weights", "biases", "activations", "gradients"):
+            tag = f"{layer}/{kind}"
+            assert tag in acc.Tags()["tensors"]
+            steps = [s for s, _ in _histogram_counts(acc, tag)]
+            assert steps == [0, 2, 4]
+    # activations histogram of layer_1 counts one value per probe example and unit
+    _, counts = _histogram_counts(acc, "layer_1/activations")[0]
+    assert counts.sum() == pytest.approx(64 * 5)
+
+
+def test_zero_init_weight_histogram_is_all_zero_at_step_0(tmp_path):
+    x, y = _data()
+    model = _model(kernel_initializer="zeros")
+    logger = cb.HistogramLogger(tmp_path, (x, y), LOSS, every=10)
+    training.train(model, x, y, batch_size=16, steps=1, callbacks=[logger])
+    event = _events(tmp_path).Tensors("layer_1/weights")[0]
+    buckets = tf.make_ndarray(event.tensor_proto)
+    assert event.step == 0
+    nonempty = buckets[buckets[:, 2] > 0]
+    assert nonempty[:, 0].min() == 0.0 and nonempty[:, 1].max() == 0.0  # every weight is 0
+    assert nonempty[:, 2].sum() == 6 * 5
+
+
+def test_gradient_norms_match_a_direct_tape_computation():
+    x, y = _data()
+    model = _model()
+    norms = cb.GradientNorms((x, y), LOSS, every=1)
+    norms.set_model(model)
+    norms.on_train_begin()
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.keras.losses.sparse_categorical_crossentropy(y, model(x)))
+    grad = tape.gradient(loss, model.get_layer("layer_1").kernel)
+    assert norms.steps == [0]
+    assert norms.norms["layer_1"][0] == pytest.approx(float(tf.norm(grad)), rel=1e-5)
+    assert norms.mean_abs["layer_1"][0] == pytest.approx(float(tf.reduce_mean(tf.abs(grad))), rel=1e-5)
+
+
+def test_saturation_grows_with_init_variance():
+    x, y = _data()
+    fractions = []
+    for variance in (0.01, 1.0, 100.0):
+        model = _model(activation="sigmoid", kernel_initializer=normal_init(variance, seed=0))
+        saturation = cb.ActivationSaturation((x, y), LOSS)
+        saturation.set_model(model)
+        saturation.on_train_begin()
+        fractions.append(saturation.fractions["layer_1"][0])
+    assert fractions[0] == 0.0
+    assert fractions[0] < fractions[1] < fractions[2]
+    assert fractions[2] > 0.5
+
+
+def test_saturated_fraction_counts_both_tails():
+    assert cb.saturated_fraction([0.01, 0.5, 0.99, 0.96], "sigmoid") == 0.75
+    assert cb.saturated_fraction([-0.99, 0.0, 0.5, 0.97], "tanh") == 0.5
+
+
+def test_validate_every_step_records_loss_and_accuracy(tmp_path):
+    x, y = _data()
+    model = _model()
+    validator = cb.ValidateEvery(x, y, LOSS, every=1, log_dir=tmp_path)
+    training.train(model, x, y, batch_size=16, steps=5, callbacks=[validator])
+    assert validator.history["step"] == [0, 1, 2, 3, 4, 5]
+    expected = training.evaluate(model, x, y, LOSS)
+    assert validator.history["loss"][-1] == pytest.approx(expected["loss"], rel=1e-5)
+    assert validator.history["accuracy"][-1] == pytest.approx(expected["accuracy"])
+    scalars = _events(tmp_path).Tensors("val/loss")
+    assert [e.step for e in scalars] == [0, 1, 2, 3, 4, 5]
+
+
+def test_step_early_stopping_stops_and_restores_best():
+    x, y = _data()
+    model = _model()
+    validator = cb.ValidateEvery(x, y, LOSS, every=1)
+    validator.history = {"step": [], "loss": []}
+    stopper = cb.StepEarlyStopping(validator, patience=2)
+    stopper.set_model(model)
+    best = model.get_weights()
+    for step, loss in enumerate([1.0, 0.5, 0.6, 0.7, 0.4]):
+        validator.history["step"].append(step * 1000)
+        validator.history["loss"].append(loss)
+        if step == 1:
+            best = model.get_weights()
+            stopper.on_train_batch_end(0)
+            model.set_weights([w + 1 for w in best])
+        else:
+            stopper.on_train_batch_end(0)
+    assert stopper.best_step == 1000 and stopper.stopped_step == 3000
+    assert model.stop_training
+    np.testing.assert_allclose(model.get_weights()[0], best[0])
+
+
+def test_step_early_stopping_monitor_only_keeps_training():
+    x, y = _data()
+    model = _model()
+    validator = cb.ValidateEvery(x, y, LOSS, every=1)
+    stopper = cb.StepEarlyStopping(validator, patience=1, stop_training=False)
+    training.train(model, x, y, batch_size=64, steps=3, callbacks=[validator, stopper])
+    assert validator.history["step"] == [0, 1, 2, 3]
+    assert stopper.best_step is not None
+
+
+def test_batch_loss_is_each_steps_own_loss():
+    x, y = _data()
+    model = _model()
+    before = training.evaluate(model, x, y, LOSS)["loss"]
+    result = training.train(model, x, y, batch_size=64, steps=3, shuffle=False)
+    # full-batch steps: step k reports the loss at the weights before update k,
+    # not a running mean over the epoch
+    assert len(result.losses) == 3
+    assert result.losses[0] == pytest.approx(before, rel=1e-5)
+    assert result.losses[0] > result.losses[1] > result.losses[2]
+
+
+def test_training_steps_epochs_and_divergence():
+    x, y = _data(n=50)
+    model = _model()
+    result = training.train(model, x, y, batch_size=16, epochs=2, drop_remainder=True)
+    assert result.steps == 2 * 3 and len(result.epoch_losses) == 2 and not result.diverged
+    result = training.train(_model(), x, y, batch_size=16, epochs=2)
+    assert result.steps == 2 * 4
+    exploding = training.compile_model(mlp(6, [], 3), learning_rate=1e30)
+    result = training.train(exploding, x * 1e6, y, batch_size=16, steps=50)
+    assert result.diverged and result.steps < 50
+    assert training.evaluate(exploding, x, y)["accuracy"] is None

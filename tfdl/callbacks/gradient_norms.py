@@ -1,0 +1,47 @@
+"""Per-layer gradient norms over training."""
+
+import numpy as np
+import tensorflow as tf
+
+from tfdl.callbacks.base import StepCallback, summary_writer
+from tfdl.callbacks.probe import LayerProbe
+
+
+class GradientNorms(StepCallback):
+    """Records, per Dense layer, the L2 norm and mean absolute value of d loss / d kernel.
+
+    Measured on a fixed probe batch, so values at different steps are comparable.
+
+    Args:
+        probe_data: `(x, y)`, a fixed batch.
+        loss: the training loss.
+        every: measure every this many steps (also at step 0).
+        log_dir: optional TensorBoard run directory for `gradient_norm/<layer>` scalars.
+
+    Attributes:
+        steps: the steps measured.
+        norms: `{layer name: [L2 norm per measured step]}`.
+        mean_abs: `{layer name: [mean |gradient| per measured step]}`.
+    """
+
+    def __init__(self, probe_data, loss, every=1, log_dir=None):
+        super().__init__(every=every, at_start=True)
+        self.probe_data = probe_data
+        self.loss = loss
+        self.log_dir = log_dir
+        self.steps, self.norms, self.mean_abs = [], {}, {}
+
+    def on_train_begin(self, logs=None):
+        self._probe = LayerProbe.shared(self.model, *self.probe_data, self.loss)
+        super().on_train_begin(logs)
+
+    def on_step(self, step):
+        self.steps.append(step)
+        for layer in self._probe.at(step)["layers"]:
+            grad = layer["gradients"]
+            self.norms.setdefault(layer["name"], []).append(float(np.linalg.norm(grad)))
+            self.mean_abs.setdefault(layer["name"], []).append(float(np.mean(np.abs(grad))))
+        if self.log_dir:
+            with summary_writer(self.log_dir).as_default(step=step):
+                for name, values in self.norms.items():
+                    tf.summary.scalar(f"gradient_norm/{name}", values[-1])

@@ -1,0 +1,75 @@
+"""Per-layer activations and gradients on a fixed probe batch, computed with GradientTape.
+
+Several callbacks (histograms, gradient norms, saturation) look inside the network
+at the same steps; they share one `LayerProbe` per model so each step is computed once.
+"""
+
+import weakref
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+_PROBES = weakref.WeakKeyDictionary()
+
+
+class LayerProbe:
+    """Runs a probe batch through a model and returns what each Dense layer holds.
+
+    Args:
+        model: a built Keras model (Sequential or functional).
+        x, y: the probe batch (numpy or tensors); kept on the device.
+        loss: the loss whose gradients are reported (a Keras loss or its name).
+    """
+
+    def __init__(self, model, x, y, loss):
+        self.model = model
+        self.layers = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+        self._x = tf.convert_to_tensor(x)
+        self._y = tf.convert_to_tensor(y)
+        self._loss = keras.losses.get(loss)
+        self._outputs = keras.Model(model.inputs, [layer.output for layer in self.layers])
+        self._cached_step = None
+        self._cached = None
+
+    @classmethod
+    def shared(cls, model, x, y, loss):
+        """The probe for this model and batch, created on first use."""
+        per_model = _PROBES.setdefault(model, {})
+        key = (id(x), id(y))
+        if key not in per_model:
+            per_model[key] = cls(model, x, y, loss)
+        return per_model[key]
+
+    @tf.function
+    def _compute(self):
+        with tf.GradientTape() as tape:
+            activations = self._outputs(self._x, training=False)
+            loss = tf.reduce_mean(self._loss(self._y, activations[-1]))
+        kernels = [layer.kernel for layer in self.layers]
+        biases = [layer.bias for layer in self.layers]
+        kernel_grads, bias_grads = tape.gradient(loss, [kernels, biases])
+        return activations, kernel_grads, bias_grads, loss
+
+    def at(self, step):
+        """A dict per Dense layer (in order) with numpy arrays: weights, biases,
+        activations, gradients (d loss / d kernel), bias_gradients; cached per step."""
+        if self._cached_step != step:
+            activations, kernel_grads, bias_grads, loss = self._compute()
+            self._cached = {
+                "loss": float(loss),
+                "layers": [
+                    {
+                        "name": layer.name,
+                        "activation": keras.activations.serialize(layer.activation),
+                        "weights": layer.kernel.numpy(),
+                        "biases": layer.bias.numpy(),
+                        "activations": np.asarray(a),
+                        "gradients": np.asarray(gk),
+                        "bias_gradients": np.asarray(gb),
+                    }
+                    for layer, a, gk, gb in zip(self.layers, activations, kernel_grads, bias_grads)
+                ],
+            }
+            self._cached_step = step
+        return self._cached

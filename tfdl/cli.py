@@ -1,0 +1,174 @@
+"""Command lines: each reproduction script's options, and the `tfdl` command.
+
+    tfdl list                     reports and their experiments
+    tfdl run NAME [options]       run reproductions/NAME.py (same options as the script)
+    tfdl report [RESULTS.json…]   headline tables from result records (default: logs/*/)
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+def _fail(message):
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def report_parser(report, prog=None):
+    """The argument parser every reproduction script shares."""
+    experiments = "\n".join(f"  {e.name:<22} {e.doc}" for e in report.experiments.values())
+    parser = argparse.ArgumentParser(
+        prog=prog or f"{report.name}.py",
+        description=f"Reproduces {report.title} (shared/reports/{report.report_file}).",
+        epilog=f"experiments:\n{experiments}\n\nOutputs under the log directory: TensorBoard runs "
+               "(tensorboard --logdir DIR), PNG figures, results.json. Exit status 0 iff every "
+               "headline holds; 2 on bad arguments or missing data. Rerunning resumes: recorded "
+               "experiments are skipped.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--profile", choices=sorted(report.profiles), default="full",
+                        help="full: the report's protocol (default); quick: minutes, for CI")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help="run only these experiments (see below)")
+    parser.add_argument("--seeds", type=_positive_int, default=1, metavar="N",
+                        help="run each experiment with seeds 0..N-1; headlines use the mean")
+    parser.add_argument("--logdir", metavar="DIR",
+                        help=f"where logs, figures and results.json go (default logs/{report.name})")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="folder holding datasets other than MNIST (default $TFDL_DATA_DIR)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="ignore recorded results and rerun everything")
+    return parser
+
+
+def run_report(report, argv=None):
+    """Parses arguments, runs the report, prints the headline table; returns the exit code."""
+    from tfdl.data import DataError
+    from tfdl.table import all_passed, format_table
+
+    args = report_parser(report).parse_args(argv)
+    if args.only:
+        unknown = [n for n in args.only if n not in report.experiments]
+        if unknown:
+            return _fail(f"unknown experiment {', '.join(unknown)}; valid: "
+                         f"{', '.join(report.experiments)}")
+    if args.data_dir and not Path(args.data_dir).is_dir():
+        return _fail(f"--data-dir {args.data_dir} is not a directory")
+    logdir = Path(args.logdir or Path("logs") / report.name)
+    if logdir.exists() and not logdir.is_dir():
+        return _fail(f"--logdir {logdir} exists and is not a directory")
+    try:
+        record = report.run(profile=args.profile, only=args.only, seeds=args.seeds,
+                            logdir=logdir, data_dir=args.data_dir, fresh=args.fresh)
+    except DataError as err:
+        return _fail(str(err))
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished experiments are kept in {logdir / 'results.json'}; "
+              "run the same command again to resume", file=sys.stderr)
+        return 130
+    print(format_table(record))
+    print(f"results: {logdir / 'results.json'}   tensorboard --logdir {logdir}")
+    return 0 if all_passed(record) else 1
+
+
+def reproductions_dir():
+    """The folder of reproduction scripts: $TFDL_REPRODUCTIONS, the checkout's, or ./reproductions."""
+    candidates = [os.environ.get("TFDL_REPRODUCTIONS"),
+                  Path(__file__).resolve().parents[1] / "reproductions", Path("reproductions")]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return None
+
+
+def _scripts():
+    folder = reproductions_dir()
+    return {} if folder is None else {p.stem: p for p in sorted(folder.glob("*.py"))
+                                      if not p.name.startswith("_")}
+
+
+def _load(path):
+    spec = importlib.util.spec_from_file_location(f"reproductions.{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.REPORT
+
+
+def _list():
+    scripts = _scripts()
+    if not scripts:
+        return _fail("no reproductions/ folder found; set TFDL_REPRODUCTIONS to it")
+    for name, path in scripts.items():
+        report = _load(path)
+        print(f"{name}: {report.title} (shared/reports/{report.report_file})")
+        for experiment in report.experiments.values():
+            print(f"  {experiment.name:<22} {experiment.doc}")
+    return 0
+
+
+def _run(argv):
+    scripts = _scripts()
+    if not argv or argv[0].startswith("-"):
+        return _fail(f"tfdl run needs a report name; valid: {', '.join(scripts) or 'none found'}")
+    name = argv[0].removesuffix(".py")
+    if name not in scripts:
+        return _fail(f"unknown report {name!r}; valid: {', '.join(scripts) or 'none found'}")
+    return _load(scripts[name]).main(argv[1:])
+
+
+def _report(paths):
+    from tfdl.table import format_table
+
+    files = [Path(p) for p in paths] or sorted(Path("logs").glob("*/results.json"))
+    if not files:
+        return _fail("no results.json given and none under logs/*/")
+    for path in files:
+        if path.is_dir():
+            path = path / "results.json"
+        try:
+            record = json.loads(path.read_text())
+        except FileNotFoundError:
+            return _fail(f"{path} does not exist")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _fail(f"{path} is not a results.json record")
+        if "headlines" not in record:
+            return _fail(f"{path} has no headlines yet (the run did not finish)")
+        print(format_table(record))
+        print()
+    return 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    usage = __doc__.strip()
+    if not argv or argv[0] in ("-h", "--help"):
+        print(usage)
+        return 0 if argv else EXIT_USAGE
+    command, rest = argv[0], argv[1:]
+    if command == "list":
+        return _list()
+    if command == "run":
+        return _run(rest)
+    if command == "report":
+        return _report(rest)
+    return _fail(f"unknown command {command!r}; valid: list, run, report")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Figures in the style of the reports: curves per setting, a metric against a knob."""
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _save(fig, path):
+    os.makedirs(os.path.dirname(str(path)) or ".", exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def curves(path, series, title, xlabel="step", ylabel="loss", logy=False, smooth=1):
+    """One line per entry of `series` (`{label: (xs, ys)}` or `{label: ys}`).
+
+    Args:
+        smooth: moving-average window, for noisy per-step losses.
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for label, data in series.items():
+        xs, ys = data if isinstance(data, tuple) else (np.arange(1, len(data) + 1), data)
+        ys = np.asarray(ys, dtype=float)
+        if smooth > 1 and len(ys) > smooth:
+            ys = np.convolve(ys, np.ones(smooth) / smooth, mode="valid")
+            xs = np.asarray(xs)[smooth - 1:]
+        ax.plot(xs, ys, label=str(label), linewidth=1)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    if logy:
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def metric_vs(path, xs, series, title, xlabel, ylabel="accuracy", logx=False):
+    """Metrics against a knob: `series` is `{label: ys}` aligned with `xs`."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    positions = xs if logx or all(isinstance(x, (int, float)) for x in xs) else range(len(xs))
+    for label, ys in series.items():
+        ys = [np.nan if y is None else y for y in ys]
+        ax.plot(positions, ys, marker="o", label=label)
+    if positions is not xs:
+        ax.set_xticks(list(positions), [str(x) for x in xs])
+    if logx:
+        ax.set_xscale("log")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def histograms(path, samples, title, xlabel, bins=50):
+    """Overlaid histograms, one per entry of `samples` (`{label: values}`)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for label, values in samples.items():
+        ax.hist(np.ravel(values), bins=bins, alpha=0.5, label=str(label), density=True)
+    ax.set(title=title, xlabel=xlabel, ylabel="density")
+    ax.legend(fontsize=8)
+    return _save(fig, path)

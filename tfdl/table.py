@@ -1,0 +1,48 @@
+"""The headline table: claim · reported · reproduced (± std) · tolerance · PASS/FAIL."""
+
+
+def _fmt(value):
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return str(value)
+
+
+def format_table(record):
+    """The headline table of a results record, as text."""
+    rows = record.get("headlines", [])
+    title = (f"{record['title']} — {record['report']} (profile {record['profile']}, "
+             f"seeds {len(record.get('seeds', []))})")
+    header = ("claim", "reported", "reproduced", "tolerance", "result")
+    body = []
+    for row in rows:
+        reproduced = _fmt(row["reproduced"])
+        if row.get("std") is not None:
+            reproduced += f" ± {row['std']:.2g}"
+        body.append((f"{row['id']}: {row['claim']}", _fmt(row["reported"]), reproduced,
+                     row["tolerance"], "PASS" if row["passed"] else "FAIL"))
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    widths[0] = min(widths[0], 70)
+
+    def line(cells):
+        first = cells[0] if len(cells[0]) <= widths[0] else cells[0][: widths[0] - 1] + "…"
+        return "  ".join([first.ljust(widths[0]), *(c.ljust(w) for c, w in zip(cells[1:], widths[1:]))])
+
+    out = [title, line(header), line(tuple("-" * w for w in widths))]
+    out += [line(r) for r in body]
+    notes = [f"  {r['id']}: {r['note']}" for r in rows if r.get("note")]
+    if notes:
+        out += ["notes:", *notes]
+    passed = sum(r["passed"] for r in rows)
+    out.append(f"{passed}/{len(rows)} headlines hold")
+    return "\n".join(out)
+
+
+def all_passed(record):
+    rows = record.get("headlines", [])
+    return bool(rows) and all(r["passed"] for r in rows)

@@ -1,0 +1,161 @@
+"""Training with preloaded tensors: one way to compile, feed, fit and evaluate.
+
+Batches are gathered by index from tensors held in memory, so a step costs the
+model's math and little else — batch size 1 runs at thousands of steps a second.
+A run whose loss becomes NaN or infinite stops and is reported as diverged.
+"""
+
+import dataclasses
+import math
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfdl.callbacks import BatchLoss, StepHistory, accuracy
+
+OPTIMIZERS = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam,
+              "rmsprop": keras.optimizers.RMSprop}
+
+
+def compile_model(model, learning_rate, loss="sparse_categorical_crossentropy", optimizer="sgd",
+                  metrics=("accuracy",), **optimizer_kwargs):
+    """Compiles `model` with a named optimizer and adds the per-step `batch_loss` metric.
+
+    Args:
+        model: a Keras model.
+        learning_rate: the optimizer's learning rate.
+        loss: a Keras loss or its name.
+        optimizer: "sgd", "adam" or "rmsprop".
+        metrics: extra Keras metrics.
+        **optimizer_kwargs: passed to the optimizer (e.g. momentum).
+    """
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; valid: {', '.join(OPTIMIZERS)}")
+    model.compile(
+        optimizer=OPTIMIZERS[optimizer](learning_rate=learning_rate, **optimizer_kwargs),
+        loss=loss,
+        metrics=[BatchLoss(loss), *metrics],
+    )
+    return model
+
+
+def batches(x, y, batch_size, seed=0, shuffle=True, drop_remainder=False):
+    """An endless `tf.data.Dataset` of `(x, y)` batches drawn from in-memory arrays.
+
+    Each pass over the data is a fresh permutation (when `shuffle`); batches never
+    straddle two passes. With `batch_size >= len(x)` every step is the full set.
+    """
+    n = len(y)
+    x, y = tf.constant(x), tf.constant(y)
+    if batch_size >= n:
+        return tf.data.Dataset.from_tensors((x, y)).repeat()
+    indices = tf.data.Dataset.range(n)
+    if shuffle:
+        indices = indices.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    dataset = indices.batch(batch_size, drop_remainder=drop_remainder).repeat()
+    dataset = dataset.map(lambda idx: (tf.gather(x, idx), tf.gather(y, idx)),
+                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def steps_per_epoch(n, batch_size, drop_remainder=False):
+    if batch_size >= n:
+        return 1
+    return n // batch_size if drop_remainder else math.ceil(n / batch_size)
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What a training run produced.
+
+    Attributes:
+        steps: optimizer steps taken.
+        losses: training loss of every step (the batch's own loss).
+        epoch_losses: mean training loss per epoch (epoch-based runs).
+        diverged: the loss became NaN or infinite; training stopped there.
+        wall_s: wall time of the fit.
+    """
+
+    steps: int
+    losses: list
+    epoch_losses: list
+    diverged: bool
+    wall_s: float
+
+
+class _EpochLosses(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.values = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.values.append(float(logs["loss"]))
+
+
+def train(model, x, y, batch_size, steps=None, epochs=None, callbacks=(), seed=0, shuffle=True,
+          drop_remainder=False, log_dir=None, label=None):
+    """Trains a compiled model for a number of steps or of epochs.
+
+    Args:
+        model: a model compiled with `compile_model`.
+        x, y: training arrays.
+        batch_size: examples per step (>= len(x) means full batch).
+        steps: total optimizer steps (step-based protocol), or
+        epochs: passes over the data (epoch-based protocol); give exactly one.
+        callbacks: extra Keras callbacks (validation, histograms, ...).
+        seed: shuffling seed.
+        shuffle: reshuffle every pass.
+        drop_remainder: drop each pass's last partial batch.
+        log_dir: TensorBoard run directory for the per-step training loss.
+        label: prefix for progress lines on stderr; None is silent.
+
+    Returns:
+        A `TrainResult`.
+    """
+    if (steps is None) == (epochs is None):
+        raise ValueError("give exactly one of steps= or epochs=")
+    per_epoch = steps_per_epoch(len(y), batch_size, drop_remainder)
+    if steps is not None:
+        epochs, per_epoch = 1, steps
+    total = epochs * per_epoch
+    history = StepHistory(total, log_dir=log_dir, log_every=max(1, total // 2000), label=label)
+    epoch_losses = _EpochLosses()
+    start = time.perf_counter()
+    model.fit(
+        batches(x, y, batch_size, seed=seed, shuffle=shuffle, drop_remainder=drop_remainder),
+        epochs=epochs,
+        steps_per_epoch=per_epoch,
+        callbacks=[history, epoch_losses, keras.callbacks.TerminateOnNaN(), *callbacks],
+        shuffle=False,  # the dataset shuffles itself, seeded
+        verbose=0,
+    )
+    diverged = bool(history.losses) and not math.isfinite(history.losses[-1])
+    return TrainResult(
+        steps=len(history.losses),
+        losses=history.losses,
+        epoch_losses=epoch_losses.values,
+        diverged=diverged,
+        wall_s=time.perf_counter() - start,
+    )
+
+
+def evaluate(model, x, y, loss=None, batch_size=10_000):
+    """Loss and accuracy of `model` on `(x, y)`, computed in large compiled batches.
+
+    Returns:
+        `{"loss": float, "accuracy": float}`; values are None when the model's
+        weights are not finite (a diverged run).
+    """
+    loss_fn = keras.losses.get(loss or model.loss)
+    if not all(np.isfinite(w).all() for w in model.get_weights()):
+        return {"loss": None, "accuracy": None}
+    totals = np.zeros(2)
+    for start in range(0, len(y), batch_size):
+        xb, yb = tf.constant(x[start:start + batch_size]), tf.constant(y[start:start + batch_size])
+        pred = model(xb, training=False)
+        totals += len(yb) * np.array([float(tf.reduce_mean(loss_fn(yb, pred))),
+                                      float(accuracy(yb, pred))])
+    loss_value, acc = totals / len(y)
+    return {"loss": float(loss_value) if math.isfinite(loss_value) else None, "accuracy": float(acc)}
