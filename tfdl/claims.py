@@ -67,6 +67,8 @@ class Claim:
             reproduced value.
         check: the `Check` deciding pass/fail.
         note: shown under the table (e.g. why a reported number is wrong).
+        profiles: the profiles whose protocol can test it; a number printed for the
+            report's full protocol is not checked on the quick profile's short runs.
     """
 
     id: str
@@ -76,6 +78,7 @@ class Claim:
     value: Callable[[dict], Any]
     check: Check
     note: str = ""
+    profiles: tuple = ("full", "quick")
 
     def evaluate(self, mean_metrics, seed_metrics):
         """Returns the headline record: reproduced value, std over seeds, pass/fail."""

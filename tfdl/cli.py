@@ -103,6 +103,14 @@ def _scripts():
                                       if not p.name.startswith("_")}
 
 
+def load_report(name):
+    """The `Report` of reproductions/NAME.py (imports the script without running it)."""
+    scripts = _scripts()
+    if name not in scripts:
+        raise KeyError(f"unknown report {name!r}; valid: {', '.join(scripts) or 'none found'}")
+    return _load(scripts[name])
+
+
 def _load(path):
     spec = importlib.util.spec_from_file_location(f"reproductions.{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
@@ -126,10 +134,11 @@ def _run(argv):
     scripts = _scripts()
     if not argv or argv[0].startswith("-"):
         return _fail(f"tfdl run needs a report name; valid: {', '.join(scripts) or 'none found'}")
-    name = argv[0].removesuffix(".py")
-    if name not in scripts:
-        return _fail(f"unknown report {name!r}; valid: {', '.join(scripts) or 'none found'}")
-    return _load(scripts[name]).main(argv[1:])
+    try:
+        report = load_report(argv[0].removesuffix(".py"))
+    except KeyError as err:
+        return _fail(err.args[0])
+    return report.main(argv[1:])
 
 
 def _report(paths):

@@ -39,6 +39,25 @@ def curves(path, series, title, xlabel="step", ylabel="loss", logy=False, smooth
     return _save(fig, path)
 
 
+def curve_grid(path, series, title, xlabel="step", ylabel="loss", sharey=True):
+    """Small multiples: one panel per entry of `series` (`{label: (xs, ys)}`), as a report
+    shows one figure per setting."""
+    count = len(series)
+    cols = min(3, count)
+    rows = -(-count // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), sharey=sharey,
+                             squeeze=False)
+    for ax, (label, (xs, ys)) in zip(axes.flat, series.items()):
+        ax.plot(xs, [np.nan if y is None else y for y in ys], linewidth=0.8)
+        ax.set_title(str(label), fontsize=10)
+        ax.set(xlabel=xlabel, ylabel=ylabel)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[count:]:
+        ax.axis("off")
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
 def metric_vs(path, xs, series, title, xlabel, ylabel="accuracy", logx=False):
     """Metrics against a knob: `series` is `{label: ys}` aligned with `xs`."""
     fig, ax = plt.subplots(figsize=(6.4, 4.2))

@@ -27,7 +27,7 @@ def format_table(record):
         body.append((f"{row['id']}: {row['claim']}", _fmt(row["reported"]), reproduced,
                      row["tolerance"], "PASS" if row["passed"] else "FAIL"))
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    widths[0] = min(widths[0], 70)
+    widths[0] = min(widths[0], 84)
 
     def line(cells):
         first = cells[0] if len(cells[0]) <= widths[0] else cells[0][: widths[0] - 1] + "…"

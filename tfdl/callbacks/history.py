@@ -34,7 +34,8 @@ class BatchLoss(keras.metrics.Metric):
 
 class StepHistory(keras.callbacks.Callback):
     """Records the `batch_loss` metric (see `BatchLoss`) after every step, writes it to
-    TensorBoard every `log_every` steps, and prints progress about ten times a run.
+    TensorBoard every `log_every` steps, and prints a progress line every
+    `PROGRESS_EVERY_S` seconds and at the end.
 
     Args:
         total_steps: the run's length, for progress and ETA.
@@ -53,10 +54,11 @@ class StepHistory(keras.callbacks.Callback):
         self.log_every = max(1, log_every)
         self.label = label
         self.losses = []
-        self._report_every = max(1, total_steps // 10)
+
+    PROGRESS_EVERY_S = 10.0
 
     def on_train_begin(self, logs=None):
-        self._start = time.perf_counter()
+        self._start = self._last_print = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
         loss = float(logs["batch_loss"])
@@ -65,8 +67,11 @@ class StepHistory(keras.callbacks.Callback):
         if self.log_dir and step % self.log_every == 0:
             with summary_writer(self.log_dir).as_default(step=step):
                 tf.summary.scalar("train/loss", loss)
-        if self.label is not None and (step % self._report_every == 0 or not math.isfinite(loss)):
-            elapsed = time.perf_counter() - self._start
+        now = time.perf_counter()
+        due = now - self._last_print >= self.PROGRESS_EVERY_S or step == self.total_steps
+        if self.label is not None and (due or not math.isfinite(loss)):
+            self._last_print = now
+            elapsed = now - self._start
             eta = elapsed / step * (self.total_steps - step)
             print(f"    {self.label}: step {step}/{self.total_steps}  loss {loss:.4f}  "
                   f"{elapsed:.0f}s elapsed, ~{eta:.0f}s left", file=sys.stderr, flush=True)

@@ -1,0 +1,334 @@
+"""
+Title: Weight initialization, histograms, batch size, learning rate and early stopping on MNIST
+Report: shared/reports/004_f9be44aaa6a4d347.txt (Sharif University, Deep Learning HW2, 2019)
+Data: MNIST shipped in tfdl, 55,000 train / 5,000 validation / 10,000 test (TF1's split).
+
+The report trains a small sigmoid network with plain SGD and claims:
+  1. zero init fails; N(0, var) init is best at var = 0.1 and worsens as the variance grows;
+  2. TensorBoard histograms show saturation of the sigmoid layer and vanishing gradients;
+  3. batch 10 reaches 0.9277 test accuracy after 5,000 steps; loss noise falls as batches grow;
+     batch 1000 is best for the step budgets used;
+  4. batch 1000, 10,000 steps: lr 0.001 / 0.005 / 0.01 give 0.4176 / 0.7239 / 0.853, and
+     accuracy rises with the learning rate;
+  5. early stopping (lr 2, batch 1000, validation every 1,000 steps) picks ~20,000 steps;
+     after 99,000 steps test accuracy is 0.932, train 0.9704.
+
+Run:  python reproductions/hw2_init_variance.py            (full protocol)
+      python reproductions/hw2_init_variance.py --profile quick --only initialization
+      tensorboard --logdir logs/hw2_init_variance
+
+Result: see README.md ("Sharif HW2") for the full-profile table and wall time on 2 CPU cores.
+"""
+
+import sys
+
+import numpy as np
+
+from tfdl import callbacks as cb
+from tfdl import events, plots, stats, training
+from tfdl.claims import Claim, at_least, at_most, between, equals, is_true, within
+from tfdl.data import load_mnist, one_hot
+from tfdl.experiment import Report, mean_metrics
+from tfdl.models import mlp, normal_init
+
+# ## From the report
+VARIANCES = [0.0, 0.1, 0.2, 0.3, 1.0, 2.0]  # 0.0 stands for zero init
+BATCH_SIZES = [1, 10, 50, 100, 1000, 55_000]
+BATCH_10_STEPS = 5_000  # the one step budget the batch-size part prints
+LEARNING_RATES = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0]
+LR_BATCH, LR_STEPS = 1000, 10_000
+ES_LR, ES_BATCH, ES_MAX_STEPS, ES_VALIDATE_EVERY = 2.0, 1000, 100_000, 1000
+
+# ## Inferred (not in the report)
+# One hidden sigmoid layer ("we used sigmoid in first hidden layer"; histogram tags layer_1 and
+# layer_2 = output), a softmax head, plain SGD as in the TF1 tutorials of 2019.
+HIDDEN = [256]
+# Squared error on the softmax output, TF1-tutorial style: cross-entropy learns several times
+# too fast to give the report's slow lr 0.001 / 0.005 runs (see README, "Sharif HW2").
+LOSS = "mean_squared_error"
+# Every weight and bias is drawn from N(0, var): the report varies "the initial values".
+INIT_BIASES = True
+# The learning rate of the init and batch-size parts is not printed; chosen so that batch 10 can
+# learn in 5,000 steps, the one run of those parts the report prints.
+DEFAULT_LR = 0.5
+DEFAULT_VARIANCE = 0.1  # the report's best init, kept for the later parts
+DEFAULT_BATCH = 100
+# Early stopping: patience of 10 validations (10,000 steps) before calling the minimum.
+ES_PATIENCE = 10
+PROBE_EXAMPLES = 1000  # fixed batch for histograms, saturation and gradient norms
+
+PROFILES = {
+    "full": {
+        "train_examples": None,  # all 55,000
+        "init_steps": 10_000,
+        "histogram_every": 250,
+        # Every batch size trains 5,000 steps (the printed budget) except the full batch,
+        # capped at 500 steps: one full-batch step costs ~1 s on 2 CPU cores.
+        "batch_steps": {1: 5000, 10: 5000, 50: 5000, 100: 5000, 1000: 5000, 55_000: 500},
+        "lr_steps": LR_STEPS,
+        "es_max_steps": ES_MAX_STEPS,
+        "es_validate_every": ES_VALIDATE_EVERY,
+        "eval_every": 100,
+    },
+    "quick": {
+        "train_examples": 10_000,  # the "full batch" is then these 10,000
+        "init_steps": 500,
+        "histogram_every": 125,
+        "batch_steps": {1: 300, 10: 300, 50: 300, 100: 300, 1000: 300, 55_000: 30},
+        "lr_steps": 300,
+        "es_max_steps": 1500,
+        "es_validate_every": 100,
+        "eval_every": 50,
+    },
+}
+
+REPORT = Report("hw2_init_variance", report_file="004_f9be44aaa6a4d347.txt",
+                title="Sharif University Deep Learning HW2", profiles=PROFILES)
+
+
+def _data(ctx):
+    splits = load_mnist(validation=5_000).subsample(train=ctx.config["train_examples"])
+    return {name: (x, one_hot(y, 10)) for name, (x, y) in
+            (("train", splits.train), ("val", splits.val), ("test", splits.test))}
+
+
+def build(variance, learning_rate, seed):
+    """The report's network: 784 - 256 sigmoid - 10 softmax, N(0, variance) or zero init."""
+    init = "zeros" if variance == 0 else normal_init(variance, seed=seed)
+    model = mlp(784, HIDDEN, 10, activation="sigmoid", kernel_initializer=init,
+                bias_initializer=init if INIT_BIASES else "zeros")
+    return training.compile_model(model, learning_rate, loss=LOSS, optimizer="sgd")
+
+
+def _train_and_score(ctx, data, model, batch_size, steps, run_dir, label, callbacks=()):
+    """Trains one configuration and returns its accuracies, losses and loss noise."""
+    test_curve = cb.ValidateEvery(*data["test"], LOSS, every=ctx.config["eval_every"],
+                                  log_dir=run_dir, name="test")
+    result = training.train(model, *data["train"], batch_size=batch_size, steps=steps,
+                            seed=ctx.seed, log_dir=run_dir, label=label,
+                            callbacks=[test_curve, *callbacks])
+    test = training.evaluate(model, *data["test"])
+    train = training.evaluate(model, *data["train"])
+    cross_entropy = training.evaluate(model, *data["test"], loss="categorical_crossentropy")
+    return {
+        "test_accuracy": test["accuracy"], "train_accuracy": train["accuracy"],
+        "test_loss": test["loss"], "test_cross_entropy": cross_entropy["loss"],
+        "diverged": result.diverged, "loss_noise": stats.step_noise(result.losses),
+        "train_loss_curve": _downsample(result.losses),
+        "test_loss_curve": [test_curve.history["step"], test_curve.history["loss"]],
+        "wall_s": result.wall_s,
+    }
+
+
+def _downsample(values, points=500):
+    """`[steps, values]` with consecutive steps averaged into at most `points` points."""
+    values = np.asarray(values, dtype=float)
+    chunks = np.array_split(np.arange(1, len(values) + 1), min(points, len(values)))
+    return [[int(c[-1]) for c in chunks], [float(values[c - 1].mean()) for c in chunks]]
+
+
+@REPORT.experiment
+def initialization(ctx):
+    """Parts 1-3: zero vs N(0, var) init, with weight/bias/activation/gradient histograms."""
+    data = _data(ctx)
+    probe = (data["train"][0][:PROBE_EXAMPLES], data["train"][1][:PROBE_EXAMPLES])
+    every = ctx.config["histogram_every"]
+    out = {"variance": VARIANCES, "runs": {}}
+    for variance in VARIANCES:
+        name = "zero" if variance == 0 else f"var_{variance:g}"
+        run_dir = ctx.run_dir(name)
+        saturation = cb.ActivationSaturation(probe, LOSS, every=every)
+        gradients = cb.GradientNorms(probe, LOSS, every=every)
+        histograms = cb.HistogramLogger(run_dir, probe, LOSS, every=every)
+        model = build(variance, DEFAULT_LR, ctx.seed)
+        run = _train_and_score(ctx, data, model, DEFAULT_BATCH, ctx.config["init_steps"], run_dir,
+                               f"init {name}", callbacks=[saturation, gradients, histograms])
+        run["saturation"] = saturation.fractions["layer_1"]
+        run["layer_1_gradient"] = gradients.mean_abs["layer_1"]
+        run["histograms_complete"] = _histograms_complete(run_dir, model)
+        ctx.log(f"{name}: test accuracy {run['test_accuracy']:.4f}, "
+                f"saturated {np.mean(run['saturation']):.2f}")
+        out["runs"][name] = run
+    out["steps"] = saturation.steps
+    return out
+
+
+def _histograms_complete(run_dir, model):
+    """Every Dense layer has weights, biases, activations and gradients histograms."""
+    found = events.tags(run_dir)
+    wanted = {f"{layer.name}/{kind}" for layer in model.layers for kind in cb.histograms.KINDS}
+    return wanted <= found
+
+
+def _init_runs(m):
+    return [m["runs"]["zero" if v == 0 else f"var_{v:g}"] for v in m["variance"]]
+
+
+def _nonzero(m, key, reduce=np.mean):
+    """(variances, value per variance) over the N(0, var) runs."""
+    pairs = [(v, reduce(r[key])) for v, r in zip(m["variance"], _init_runs(m)) if v > 0]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+REPORT.claim(
+    Claim("init.zero", "zero init fails to learn (test accuracy near chance)", "initialization",
+          reported="fails", value=lambda m: m["runs"]["zero"]["test_accuracy"], check=at_most(0.2)),
+    Claim("init.best", "best test accuracy at variance", "initialization", reported=0.1,
+          value=lambda m: max(zip(*_nonzero(m, "test_accuracy")), key=lambda p: p[1])[0],
+          check=equals(0.1)),
+    Claim("init.worst", "worst test accuracy (N(0, var) runs) at variance", "initialization",
+          reported=2.0, value=lambda m: min(zip(*_nonzero(m, "test_accuracy")), key=lambda p: p[1])[0],
+          check=equals(2.0)),
+    Claim("init.trend", "test accuracy falls as variance grows (Spearman)", "initialization",
+          reported="falls", value=lambda m: stats.spearman(*_nonzero(m, "test_accuracy")),
+          check=at_most(-0.8)),
+    Claim("hist.complete", "weights/biases/activations/gradients histograms for every layer, "
+          "every run", "initialization", reported="shown",
+          value=lambda m: all(r["histograms_complete"] for r in _init_runs(m)), check=is_true()),
+    Claim("hist.saturation", "sigmoid layer's saturated fraction grows with variance (Spearman)",
+          "initialization", reported="saturates",
+          value=lambda m: stats.spearman(*_nonzero(m, "saturation")), check=at_least(0.8)),
+    Claim("hist.vanishing", "first-layer gradient magnitude shrinks with variance (Spearman)",
+          "initialization", reported="vanishes",
+          value=lambda m: stats.spearman(*_nonzero(m, "layer_1_gradient")), check=at_most(-0.8)),
+)
+
+
+@REPORT.experiment
+def batch_size(ctx):
+    """Part 4: batch size 1 ... 55,000 (full batch) at a fixed learning rate."""
+    data = _data(ctx)
+    out = {"batch_size": BATCH_SIZES, "runs": {}}
+    for batch in BATCH_SIZES:
+        model = build(DEFAULT_VARIANCE, DEFAULT_LR, ctx.seed)
+        steps = ctx.config["batch_steps"][batch]
+        run = _train_and_score(ctx, data, model, min(batch, len(data["train"][1])), steps, ctx.run_dir(f"batch_{batch}"),
+                               f"batch {batch}")
+        run["steps"] = steps
+        ctx.log(f"batch {batch}: test accuracy {run['test_accuracy']:.4f}, "
+                f"loss noise {run['loss_noise']:.4f}")
+        out["runs"][str(batch)] = run
+    return out
+
+
+def _by_batch(m, key):
+    return [m["runs"][str(b)][key] for b in m["batch_size"]]
+
+
+REPORT.claim(
+    Claim("batch.b10", "batch 10, 5,000 steps: test accuracy", "batch_size", reported=0.9277,
+          value=lambda m: m["runs"]["10"]["test_accuracy"], check=within(0.9277, 0.02),
+          profiles=("full",)),
+    Claim("batch.noise", "loss noise falls as batch size grows (Spearman)", "batch_size",
+          reported="falls", value=lambda m: stats.spearman(m["batch_size"], _by_batch(m, "loss_noise")),
+          check=at_most(-0.8)),
+    Claim("batch.best", "best test accuracy at batch size", "batch_size", reported=1000,
+          value=lambda m: max(zip(m["batch_size"], _by_batch(m, "test_accuracy")),
+                              key=lambda p: p[1] if p[1] is not None else -1)[0],
+          check=equals(1000), profiles=("full",)),
+)
+
+
+@REPORT.experiment
+def learning_rate(ctx):
+    """Part 5: learning rate 0.001 ... 1 at batch 1000 for 10,000 steps."""
+    data = _data(ctx)
+    out = {"learning_rate": LEARNING_RATES, "runs": {}}
+    for lr in LEARNING_RATES:
+        model = build(DEFAULT_VARIANCE, lr, ctx.seed)
+        run = _train_and_score(ctx, data, model, LR_BATCH, ctx.config["lr_steps"],
+                               ctx.run_dir(f"lr_{lr:g}"), f"lr {lr:g}")
+        ctx.log(f"lr {lr:g}: test accuracy {run['test_accuracy']:.4f}")
+        out["runs"][f"{lr:g}"] = run
+    return out
+
+
+def _lr_accuracy(m, lr):
+    return m["runs"][f"{lr:g}"]["test_accuracy"]
+
+
+REPORT.claim(
+    *(Claim(f"lr.{lr:g}", f"lr {lr:g}, batch 1000, 10,000 steps: test accuracy", "learning_rate",
+            reported=reported, value=lambda m, lr=lr: _lr_accuracy(m, lr), check=within(reported, 0.03),
+            profiles=("full",))
+      for lr, reported in ((0.001, 0.4176), (0.005, 0.7239), (0.01, 0.853))),
+    Claim("lr.trend", "test accuracy rises with learning rate, 0.001 ... 1 (Spearman)",
+          "learning_rate", reported="rises",
+          value=lambda m: stats.spearman(m["learning_rate"],
+                                         [_lr_accuracy(m, lr) for lr in m["learning_rate"]]),
+          check=at_least(0.8)),
+)
+
+
+@REPORT.experiment
+def early_stopping(ctx):
+    """Part 6: lr 2, batch 1000, validation every 1,000 steps; where would early stopping stop?"""
+    data = _data(ctx)
+    run_dir = ctx.run_dir("lr_2")
+    validator = cb.ValidateEvery(*data["val"], LOSS, every=ctx.config["es_validate_every"],
+                                 log_dir=run_dir, name="val")
+    # Like the report, train the whole budget and read the stopping point off the curve.
+    stopper = cb.StepEarlyStopping(validator, patience=ES_PATIENCE, stop_training=False)
+    model = build(DEFAULT_VARIANCE, ES_LR, ctx.seed)
+    run = _train_and_score(ctx, data, model, ES_BATCH, ctx.config["es_max_steps"], run_dir,
+                           "early stopping", callbacks=[validator, stopper])
+    run["stopping_step"] = stopper.best_step if stopper.stopped_step is not None else None
+    run["best_validation_step"] = stopper.best_step
+    run["validation_curve"] = [validator.history["step"], validator.history["loss"]]
+    run["validation_accuracy_curve"] = validator.history["accuracy"]
+    ctx.log(f"stopping step {run['stopping_step']}, test accuracy {run['test_accuracy']:.4f}")
+    return run
+
+
+REPORT.claim(
+    Claim("es.step", "early stopping picks a step in [10k, 40k] (report ~20,000)", "early_stopping",
+          reported=20_000, value=lambda m: m["stopping_step"], check=between(10_000, 40_000),
+          profiles=("full",)),
+    Claim("es.test", "after 100,000 steps: test accuracy", "early_stopping", reported=0.932,
+          value=lambda m: m["test_accuracy"], check=within(0.932, 0.015), profiles=("full",)),
+    Claim("es.train", "after 100,000 steps: train accuracy", "early_stopping", reported=0.9704,
+          value=lambda m: m["train_accuracy"], check=within(0.9704, 0.015), profiles=("full",)),
+)
+
+
+@REPORT.figure
+def figures(record, logdir):
+    """Figures 2-4, 23-28, 36 and 37-40 of the report, from the recorded results."""
+    if "initialization" in record["experiments"]:
+        m = mean_metrics(record, "initialization")
+        runs = _init_runs(m)
+        labels = ["zero" if v == 0 else f"var {v:g}" for v in m["variance"]]
+        plots.metric_vs(logdir / "fig3_accuracy_vs_variance.png", labels,
+                        {"test": [r["test_accuracy"] for r in runs],
+                         "train": [r["train_accuracy"] for r in runs]},
+                        "Accuracy vs initial weight variance", "initialization")
+        plots.curves(logdir / "fig4_test_loss_by_init.png",
+                     {lab: tuple(r["test_loss_curve"]) for lab, r in zip(labels, runs)},
+                     "Test loss during training", ylabel=f"test loss ({LOSS})")
+        plots.curves(logdir / "fig9_saturation_by_init.png",
+                     {lab: (m["steps"], r["saturation"]) for lab, r in zip(labels, runs)},
+                     "Saturated fraction of the sigmoid layer", ylabel="fraction saturated")
+        plots.curves(logdir / "fig18_layer1_gradient_by_init.png",
+                     {lab: (m["steps"], r["layer_1_gradient"]) for lab, r in zip(labels, runs)},
+                     "First-layer gradient magnitude", ylabel="mean |dL/dW1|", logy=True)
+    if "batch_size" in record["experiments"]:
+        m = mean_metrics(record, "batch_size")
+        plots.curve_grid(logdir / "fig23-28_train_loss_by_batch.png",
+                         {f"batch size {b}": tuple(m["runs"][str(b)]["train_loss_curve"])
+                          for b in m["batch_size"]},
+                         f"Training loss ({LOSS}) per step, by batch size")
+    if "learning_rate" in record["experiments"]:
+        m = mean_metrics(record, "learning_rate")
+        plots.curves(logdir / "fig36_test_loss_by_lr.png",
+                     {f"lr {lr:g}": tuple(m["runs"][f"{lr:g}"]["test_loss_curve"])
+                      for lr in m["learning_rate"]},
+                     "Batch 1000: test loss for different learning rates")
+    if "early_stopping" in record["experiments"]:
+        m = mean_metrics(record, "early_stopping")
+        series = {"validation": tuple(m["validation_curve"]), "test": tuple(m["test_loss_curve"])}
+        plots.curves(logdir / "fig37_early_stopping.png", series,
+                     "lr 2, batch 1000: validation loss every 1,000 steps")
+
+
+if __name__ == "__main__":
+    sys.exit(REPORT.main())

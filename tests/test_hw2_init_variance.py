@@ -1,0 +1,71 @@
+"""Report 004 (Sharif HW2): the quick profile's headlines, and what its event files hold."""
+
+import numpy as np
+import pytest
+
+from tfdl import events
+from tfdl.cli import load_report
+from tfdl.table import format_table
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("hw2_init_variance")
+    record = load_report("hw2_init_variance").run(profile="quick", logdir=logdir)
+    print(format_table(record))
+    return logdir, record
+
+
+def test_quick_profile_headlines_hold(quick_run):
+    _, record = quick_run
+    rows = {row["id"]: row for row in record["headlines"]}
+    assert {"init.zero", "init.best", "init.trend", "hist.complete", "hist.saturation",
+            "hist.vanishing", "batch.noise", "lr.trend"} <= set(rows)
+    failed = [(r["id"], r["reproduced"]) for r in record["headlines"] if not r["passed"]]
+    assert not failed
+
+
+def test_zero_init_weight_histogram_is_all_zeros_at_step_0(quick_run):
+    logdir, _ = quick_run
+    run = logdir / "initialization" / "zero" / "seed0"
+    step, buckets = events.histograms(run, "layer_1/weights")[0]
+    assert step == 0
+    filled = buckets[buckets[:, 2] > 0]
+    assert filled[:, 0].min() == 0.0 and filled[:, 1].max() == 0.0
+    assert filled[:, 2].sum() == 784 * 256
+
+
+def test_every_run_has_all_histogram_kinds_over_training(quick_run):
+    logdir, _ = quick_run
+    for run in ["zero", "var_0.1", "var_2"]:
+        run_dir = logdir / "initialization" / run / "seed0"
+        for layer in ("layer_1", "output"):
+            for kind in ("weights", "biases", "activations", "gradients"):
+                steps = [s for s, _ in events.histograms(run_dir, f"{layer}/{kind}")]
+                assert steps[0] == 0 and len(steps) > 2
+
+
+def test_larger_variance_saturates_the_sigmoid_layer_in_the_event_files(quick_run):
+    logdir, _ = quick_run
+
+    def tail_share(run):
+        _, buckets = events.histograms(logdir / "initialization" / run / "seed0",
+                                       "layer_1/activations")[0]
+        centres, counts = (buckets[:, 0] + buckets[:, 1]) / 2, buckets[:, 2]
+        return counts[(centres < 0.05) | (centres > 0.95)].sum() / counts.sum()
+
+    assert tail_share("var_2") > tail_share("var_0.1") + 0.2
+
+
+def test_figures_written(quick_run):
+    logdir, _ = quick_run
+    for name in ("fig3_accuracy_vs_variance.png", "fig23-28_train_loss_by_batch.png",
+                 "fig36_test_loss_by_lr.png", "fig37_early_stopping.png"):
+        assert (logdir / name).stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_full_profile_reproduces_the_report(tmp_path):
+    record = load_report("hw2_init_variance").run(profile="full", logdir=tmp_path)
+    print(format_table(record))
+    assert all(row["passed"] for row in record["headlines"])
