@@ -60,3 +60,21 @@ def test_functional_mlp_matches_sequential_count_and_takes_features():
     # features double the input width; the skip adds the 4 features to the head's input
     assert count_params(model) == (4 * 16 + 16) + ((16 + 4) * 33 + 33)
     assert model(np.zeros((3, 2), np.float32)).shape == (3, 33)
+
+
+def test_half_squared_error_is_tf1_l2_loss_per_example():
+    from tfdl.losses import half_squared_error
+
+    y = np.eye(10, dtype=np.float32)[[3, 7]]
+    p = np.full((2, 10), 0.1, np.float32)
+    expected = 0.5 * ((0.9 ** 2) + 9 * 0.01)
+    np.testing.assert_allclose(half_squared_error(y, p), [expected, expected], rtol=1e-6)
+    mse = keras.losses.mean_squared_error(y, p)
+    np.testing.assert_allclose(half_squared_error(y, p), 5 * mse, rtol=1e-6)
+
+
+def test_normal_init_by_stddev():
+    model = mlp(784, [512], 10, kernel_initializer=normal_init(stddev=2.0, seed=1))
+    assert model.get_layer("layer_1").kernel.numpy().std() == pytest.approx(2.0, rel=0.02)
+    with pytest.raises(ValueError, match="exactly one"):
+        normal_init(variance=1.0, stddev=1.0)

@@ -12,9 +12,13 @@ import math
 import keras
 
 
-def normal_init(variance, seed=None):
-    """N(0, variance) kernel initializer (the reports state variances, Keras takes stddev)."""
-    return keras.initializers.RandomNormal(mean=0.0, stddev=math.sqrt(variance), seed=seed)
+def normal_init(variance=None, stddev=None, seed=None):
+    """N(0, variance) initializer; give the variance, or the standard deviation instead."""
+    if (variance is None) == (stddev is None):
+        raise ValueError("give exactly one of variance= or stddev=")
+    if stddev is None:
+        stddev = math.sqrt(variance)
+    return keras.initializers.RandomNormal(mean=0.0, stddev=stddev, seed=seed)
 
 
 def regularizer(l1=0.0, l2=0.0):
