@@ -67,6 +67,8 @@ class Claim:
             reproduced value.
         check: the `Check` deciding pass/fail.
         note: shown under the table (e.g. why a reported number is wrong).
+        profiles: the profiles whose table shows this claim (empty: all), e.g.
+            `("full",)` for a reported number that a subsampled quick run cannot reach.
     """
 
     id: str
@@ -76,6 +78,10 @@ class Claim:
     value: Callable[[dict], Any]
     check: Check
     note: str = ""
+    profiles: tuple = ()
+
+    def applies_to(self, profile):
+        return not self.profiles or profile in self.profiles
 
     def evaluate(self, mean_metrics, seed_metrics):
         """Returns the headline record: reproduced value, std over seeds, pass/fail."""
