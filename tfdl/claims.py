@@ -80,6 +80,9 @@ class Claim:
     note: str = ""
     profiles: tuple = ("full", "quick")
 
+    def applies_to(self, profile):
+        return profile in self.profiles
+
     def evaluate(self, mean_metrics, seed_metrics):
         """Returns the headline record: reproduced value, std over seeds, pass/fail."""
         try:

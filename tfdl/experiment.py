@@ -174,11 +174,9 @@ def evaluate_claims(claims, record):
     """Headline rows for every claim whose experiment has results in `record`."""
     rows = []
     for claim in claims:
-        if record["profile"] not in claim.profiles:
-            continue
         per_seed = record["experiments"].get(claim.experiment, {})
         seeds = [str(s) for s in record["seeds"] if str(s) in per_seed]
-        if not seeds:
+        if not seeds or not claim.applies_to(record.get("profile")):
             continue
         seed_metrics = [per_seed[s]["metrics"] for s in seeds]
         row = claim.evaluate(stats.mean_nested(seed_metrics), seed_metrics)

@@ -83,3 +83,26 @@ def histograms(path, samples, title, xlabel, bins=50):
     ax.set(title=title, xlabel=xlabel, ylabel="density")
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def surfaces(path, x1, x2, grids, title, points=None):
+    """Side-by-side 3-D surfaces on one grid, e.g. a target function and a network's fit.
+
+    Args:
+        x1, x2: the grid's meshes (as from `numpy.meshgrid`).
+        grids: `{label: Z}` with Z shaped like the meshes (or flat, reshaped to them).
+        title: the figure's title.
+        points: optional `(x, y)` samples (x of shape (n, 2)) scattered on every panel.
+    """
+    x1, x2 = np.asarray(x1), np.asarray(x2)
+    fig = plt.figure(figsize=(4.6 * len(grids), 4.2))
+    for i, (label, z) in enumerate(grids.items(), start=1):
+        ax = fig.add_subplot(1, len(grids), i, projection="3d")
+        ax.plot_surface(x1, x2, np.asarray(z, dtype=float).reshape(x1.shape), cmap="viridis",
+                        linewidth=0, alpha=0.85)
+        if points is not None:
+            xs, ys = points
+            ax.scatter(xs[:, 0], xs[:, 1], np.ravel(ys), s=3, c="k", alpha=0.5)
+        ax.set(title=str(label), xlabel="x1", ylabel="x2")
+    fig.suptitle(title)
+    return _save(fig, path)

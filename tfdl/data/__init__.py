@@ -4,6 +4,7 @@ from tfdl.data.errors import DataError
 from tfdl.data.files import DATA_DIR_ENV, data_dir, find_folder, verify_checksums
 from tfdl.data.mnist import load_mnist
 from tfdl.data.splits import Splits, one_hot
+from tfdl.data.synthetic import gaussian_bump, sample_function
 
 __all__ = [
     "DATA_DIR_ENV",
@@ -11,7 +12,9 @@ __all__ = [
     "Splits",
     "data_dir",
     "find_folder",
+    "gaussian_bump",
     "load_mnist",
     "one_hot",
+    "sample_function",
     "verify_checksums",
 ]
