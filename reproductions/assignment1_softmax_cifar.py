@@ -16,7 +16,12 @@ The report trains softmax(W x + b) with cross-entropy + lambda * ||W||^2 and cla
 Run:  TFDL_DATA_DIR=../shared/data python reproductions/assignment1_softmax_cifar.py --seeds 3
       python reproductions/assignment1_softmax_cifar.py --profile quick       (CI, ~1 minute)
 
-Result: see docs/assignment1_softmax_cifar.md for the full-profile table and wall time.
+Result (full profile, --seeds 3, JPEG stand-in, 2 shared CPU cores, 26 min): 14/16 headlines
+hold. Tests 2-4 land within 0.01 accuracy and 1% cost of Table 1, with the cost including
+lambda * ||W||^2; the gradient agrees with tf.GradientTape (~1e-11) and with 4-point centred
+differences (< 3.3e-7); the 2-point rows FAIL on a handful of near-zero entries (float64
+rounding, not the gradient). Test 1 (eta 0.1): 0.265 +- 0.010 over 15 inits vs the report's
+0.3029. Details: docs/assignment1_softmax_cifar.md.
 """
 
 import sys
@@ -29,7 +34,7 @@ from tfdl import callbacks as cb
 from tfdl import plots, softmax_gradients, training
 from tfdl.claims import Claim, at_least, at_most, is_true, within, within_relative
 from tfdl.data.cifar10 import CLASS_NAMES, is_standin, load_cifar10, standardize, template_images
-from tfdl.experiment import Report, mean_metrics
+from tfdl.experiment import Report
 from tfdl.models import mlp, normal_init
 
 # ## From the report (and the assignment it answers)
@@ -263,10 +268,13 @@ REPORT.claim(
 
 @REPORT.figure
 def figures(record, logdir):
-    m = mean_metrics(record, "four_tests")
+    """Figures 1-4 from the first seed's run of each test (a mean over seeds would smooth
+    away the jagged η=0.1 curve the figures are about)."""
+    seed = str(min(record["seeds"]))
+    m = record["experiments"]["four_tests"][seed]["metrics"]
     for test, (lam, eta) in TESTS.items():
         run = m[f"test{test}"]
-        title = f"test{test}: λ={lam:g}, η={eta:g}, n_batch={N_BATCH}"
+        title = f"test{test}: λ={lam:g}, η={eta:g}, n_batch={N_BATCH} (seed {seed})"
         epochs = list(range(len(run["train_cost"])))
         plots.curves(logdir / f"test{test}_loss.png",
                      {"training": (epochs, run["train_cost"]), "validation": (epochs, run["val_cost"])},
@@ -275,9 +283,8 @@ def figures(record, logdir):
                      {"training": (epochs, run["train_accuracy"]),
                       "validation": (epochs, run["val_accuracy"])},
                      f"{title} — accuracy", xlabel="epoch", ylabel="accuracy")
-        first = record["experiments"]["four_tests"][str(min(record["seeds"]))]["metrics"]
-        weights = np.load(first[f"test{test}"]["w_path"])
-        plots.image_grid(logdir / f"test{test}_templates.png", template_images(weights),
+        plots.image_grid(logdir / f"test{test}_templates.png",
+                         template_images(np.load(run["w_path"])),
                          f"{title} — W as class templates", labels=CLASS_NAMES)
 
 
