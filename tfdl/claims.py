@@ -69,6 +69,10 @@ class Claim:
         note: shown under the table (e.g. why a reported number is wrong).
         profiles: the profiles whose protocol can test it; a number printed for the
             report's full protocol is not checked on the quick profile's short runs.
+        data_label: optional function of the metrics naming the data the run used
+            (e.g. "stand-in"); it is appended to the row's text in brackets.
+        checks: optional `{data label: Check}`: the tolerance for each kind of data
+            (e.g. wider on a stand-in dataset); `check` applies to labels not listed.
     """
 
     id: str
@@ -79,12 +83,23 @@ class Claim:
     check: Check
     note: str = ""
     profiles: tuple = ("full", "quick")
+    data_label: Callable[[dict], str] | None = None
+    checks: dict | None = None
 
     def applies_to(self, profile):
         return profile in self.profiles
 
     def evaluate(self, mean_metrics, seed_metrics):
         """Returns the headline record: reproduced value, std over seeds, pass/fail."""
+        if self.data_label is not None:
+            try:
+                label = self.data_label(mean_metrics)
+            except (KeyError, IndexError, TypeError, ValueError) as err:
+                return self._row(None, None, False, f"could not label the data: {err!r}")
+            check = (self.checks or {}).get(label, self.check)
+            labelled = dataclasses.replace(self, text=f"{self.text} [{label}]", check=check,
+                                           data_label=None, checks=None)
+            return labelled.evaluate(mean_metrics, seed_metrics)
         try:
             value = self.value(mean_metrics)
         except (KeyError, IndexError, TypeError, ValueError) as err:

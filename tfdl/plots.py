@@ -106,3 +106,25 @@ def surfaces(path, x1, x2, grids, title, points=None):
         ax.set(title=str(label), xlabel="x1", ylabel="x2")
     fig.suptitle(title)
     return _save(fig, path)
+
+
+def image_grid(path, images, title, labels=None, columns=10):
+    """Images side by side, each min-max scaled to [0, 1] on its own (weight templates).
+
+    Args:
+        images: (N, H, W, C) or (N, H, W) array.
+        labels: optional titles, one per image.
+    """
+    images = np.asarray(images, dtype=float)
+    rows = int(np.ceil(len(images) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.5 * rows + 0.4), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for i, (ax, image) in enumerate(zip(axes.ravel(), images)):
+        low, high = image.min(), image.max()
+        ax.imshow((image - low) / (high - low) if high > low else np.zeros_like(image),
+                  cmap=None if image.ndim == 3 else "gray")
+        if labels is not None:
+            ax.set_title(str(labels[i]), fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    return _save(fig, path)

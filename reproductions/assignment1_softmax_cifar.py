@@ -1,0 +1,292 @@
+"""
+Title: One-layer softmax classifier on CIFAR-10 with mini-batch gradient descent
+Report: shared/reports/001_4747fe8420d1ec32.txt (KTH DD2424 Assignment 1, V. Gezelius, 2020)
+Data: CIFAR-10 python batches from the data directory: data_batch_1 trains, data_batch_2
+      validates, test_batch tests (10,000 each). Offline this is the JPEG stand-in
+      (shared/data/cifar10-jpeg): its rows are labelled "stand-in" and use the wider tolerance.
+
+The report trains softmax(W x + b) with cross-entropy + lambda * ||W||^2 and claims:
+  1. the analytic gradient matches the numerical one: max relative error < 1e-6;
+  2. Table 1 (n_batch 100, 40 epochs, test set): (lambda, eta) = (0, 0.1) 0.3029 / 6.4767,
+     (0, 0.001) 0.3975 / 1.7548, (0.1, 0.001) 0.3969 / 1.8668, (1, 0.001) 0.3791 / 1.9292
+     (accuracy / cost); eta = 0.1 is "really chaotic";
+  3. eta = 0.1 gives jagged loss curves, eta = 0.001 smooth ones; W gets smoother as lambda grows;
+  4. figures 1-4: loss and accuracy curves and W as 10 class templates per test.
+
+Run:  TFDL_DATA_DIR=../shared/data python reproductions/assignment1_softmax_cifar.py --seeds 3
+      python reproductions/assignment1_softmax_cifar.py --profile quick       (CI, ~1 minute)
+
+Result (full profile, --seeds 3, JPEG stand-in, 2 shared CPU cores, 26 min): 14/16 headlines
+hold. Tests 2-4 land within 0.01 accuracy and 1% cost of Table 1, with the cost including
+lambda * ||W||^2; the gradient agrees with tf.GradientTape (~1e-11) and with 4-point centred
+differences (< 3.3e-7); the 2-point rows FAIL on a handful of near-zero entries (float64
+rounding, not the gradient). Test 1 (eta 0.1): 0.265 +- 0.010 over 15 inits vs the report's
+0.3029. Details: docs/assignment1_softmax_cifar.md.
+"""
+
+import sys
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfdl import callbacks as cb
+from tfdl import plots, softmax_gradients, training
+from tfdl.claims import Claim, at_least, at_most, is_true, within, within_relative
+from tfdl.data.cifar10 import CLASS_NAMES, is_standin, load_cifar10, standardize, template_images
+from tfdl.experiment import Report
+from tfdl.models import mlp, normal_init
+
+# ## From the report (and the assignment it answers)
+TESTS = {  # test number -> (lambda, eta), Table 1
+    1: (0.0, 0.1),
+    2: (0.0, 0.001),
+    3: (0.1, 0.001),
+    4: (1.0, 0.001),
+}
+REPORTED = {1: (0.3029, 6.4767), 2: (0.3975, 1.7548), 3: (0.3969, 1.8668), 4: (0.3791, 1.9292)}
+N_BATCH, N_EPOCHS = 100, 40
+INIT_STD = 0.01  # the assignment: W, b ~ N(0, 0.01^2)
+GRAD_TOLERANCE = 1e-6
+GRAD_SAMPLES = 20  # the issue: "a batch of >= 20 samples", all 3072 dimensions
+
+# ## Inferred (not in the report)
+# The assignment's MiniBatchGD walks the training set in its stored order every epoch;
+# reshuffling per epoch is one of its bonus exercises, so the basic runs do not shuffle.
+SHUFFLE = False
+# Init seeds of the chaotic test 1: its final numbers depend on where the last epoch lands.
+CHAOS_SEEDS = 5
+# Gradient check: lambda = 0 and the report's largest lambda; the 2-point stencil is the
+# assignment's ComputeGradsNumSlow (h = 1e-5, near the float64 optimum); the 4-point centred
+# stencil (h = 1e-3) is accurate to ~1e-12 absolute, so it can resolve near-zero entries.
+GRAD_LAMBDAS = (0.0, 1.0)
+STENCILS = {"centred2": (2, 1e-5), "centred4": (4, 1e-3)}
+GRAD_EPS = 1e-10  # eps of Eq. 1, only guards 0/0
+
+PROFILES = {
+    "full": {"epochs": N_EPOCHS, "chaos_seeds": CHAOS_SEEDS},
+    # CI: every test, 8 epochs; the orderings show by then, the Table 1 values do not.
+    "quick": {"epochs": 8, "chaos_seeds": CHAOS_SEEDS},
+}
+
+REPORT = Report(
+    "assignment1_softmax_cifar",
+    report_file="001_4747fe8420d1ec32.txt",
+    title="KTH DD2424 Assignment 1",
+    profiles=PROFILES,
+)
+
+
+def _data(ctx):
+    """The assignment's protocol: batches 1 / 2 / test, [0, 1] then the train mean / std."""
+    return standardize(load_cifar10(data_dir=ctx.data_dir))
+
+
+# ## Gradient examinations
+
+
+@REPORT.experiment
+def gradient_examinations(ctx):
+    """Analytic gradient vs centred differences and GradientTape (float64, first 20 images)."""
+    splits = _data(ctx)
+    x = tf.constant(splits.train[0][:GRAD_SAMPLES].T, tf.float64)  # d x n, as the assignment
+    y = tf.constant(splits.train[1][:GRAD_SAMPLES])
+    w, b = softmax_gradients.random_parameters(d=x.shape[0], std=INIT_STD, seed=ctx.seed)
+    out = {"data": splits.source, "samples": GRAD_SAMPLES, "dimensions": int(x.shape[0])}
+    for lam in GRAD_LAMBDAS:
+        analytic = softmax_gradients.analytic_gradients(x, y, w, b, lam)
+        references = {"tape": softmax_gradients.tape_gradients(x, y, w, b, lam)}
+        for name, (points, h) in STENCILS.items():
+            references[name] = softmax_gradients.numerical_gradients(x, y, w, b, lam, h=h,
+                                                                     points=points)
+        for name, reference in references.items():
+            errors = [softmax_gradients.relative_errors(a, r, GRAD_EPS)
+                      for a, r in zip(analytic, reference)]
+            out[f"lam{lam:g}_{name}"] = {
+                "max_W": float(errors[0].max()), "max_b": float(errors[1].max()),
+                "entries_over_tolerance": int(sum((e > GRAD_TOLERANCE).sum() for e in errors)),
+                "max_abs_diff": float(max(np.abs(a - r).max() for a, r in zip(analytic, reference))),
+            }
+            ctx.log(f"lambda {lam:g}, {name}: {out[f'lam{lam:g}_{name}']}")
+        out[f"lam{lam:g}_min_abs_gradient"] = float(np.abs(analytic[0]).min())
+    return out
+
+
+def _grad_claim(lam, reference, text, note=""):
+    key = f"lam{lam:g}_{reference}"
+    return Claim(f"grad.lam{lam:g}.{reference}",
+                 f"λ={lam:g}, d=3072, n=20: max rel. error of W and b vs {text}",
+                 "gradient_examinations", reported=f"< {GRAD_TOLERANCE:g}",
+                 value=lambda m: max(m[key]["max_W"], m[key]["max_b"]),
+                 check=at_most(GRAD_TOLERANCE), note=note)
+
+
+CENTRED2_NOTE = ("2-point centred differences in float64 are accurate to ~1e-10 absolute "
+                 "(rounding of J over 2h), so the few of the 30,720 W entries with |g| ~ 1e-6 "
+                 "can exceed 1e-6 relative (count in results.json: entries_over_tolerance); the "
+                 "4-point stencil resolves them. This matches the report's 'a bit unstable'.")
+for _lam in GRAD_LAMBDAS:
+    REPORT.claim(
+        _grad_claim(_lam, "centred2", "2-point centred differences", CENTRED2_NOTE),
+        _grad_claim(_lam, "centred4", "4-point centred differences"),
+        _grad_claim(_lam, "tape", "tf.GradientTape"),
+    )
+
+
+# ## Results: the four tests (Table 1, figures 1-4)
+
+
+def build(lam, eta, seed):
+    """softmax(W x + b), W, b ~ N(0, 0.01^2); Keras' L2(lam) adds lam * sum(W^2), the
+    assignment's penalty (not lam / 2), so SGD steps on dJ/dW = ... + 2 lam W."""
+    model = mlp(3072, [], 10, output_activation="softmax",
+                kernel_initializer=normal_init(INIT_STD ** 2, seed),
+                bias_initializer=normal_init(INIT_STD ** 2, seed + 7), l2=lam, name="softmax")
+    return training.compile_model(model, eta, loss="sparse_categorical_crossentropy",
+                                  optimizer="sgd")
+
+
+def _cost_fn(model):
+    """The assignment's cost J: cross-entropy plus the model's penalty lam * ||W||^2."""
+    def cost(y_true, y_pred):
+        penalty = tf.add_n(model.losses) if model.losses else 0.0
+        return keras.losses.sparse_categorical_crossentropy(y_true, y_pred) + penalty
+    return cost
+
+
+def template_tv(weights):
+    """Total variation of the class templates scaled to unit std: mean |difference| of
+    horizontally and vertically adjacent pixels, over classes and channels. Scale-free, so
+    it measures smoothness, not the shrinking of W by the penalty."""
+    images = template_images(weights)
+    images = images / images.std(axis=(1, 2, 3), keepdims=True)
+    return float(np.mean(np.abs(np.diff(images, axis=1))) + np.mean(np.abs(np.diff(images, axis=2))))
+
+
+def jaggedness(curve):
+    """Std of the epoch-to-epoch change of a per-epoch cost curve (epochs 1..end)."""
+    return float(np.std(np.diff(np.asarray(curve[1:], dtype=float))))
+
+
+def _run(ctx, splits, test, lam, eta, seed):
+    model = build(lam, eta, seed)
+    x_train, y_train = splits.train
+    per_epoch = training.steps_per_epoch(len(y_train), N_BATCH)
+    curves = {name: cb.ValidateEvery(x, y, _cost_fn(model), every=per_epoch, name=name)
+              for name, (x, y) in (("train", splits.train), ("val", splits.val))}
+    run_dir = ctx.run_dir(f"test{test}", f"init{seed}")
+    result = training.train(model, x_train, y_train, N_BATCH, epochs=ctx.config["epochs"],
+                            callbacks=list(curves.values()), seed=seed, shuffle=SHUFFLE,
+                            log_dir=run_dir, label=f"test{test} init{seed}")
+    kernel = model.get_layer("output").kernel.numpy().T  # K x d, the assignment's W
+    np.save(run_dir / "W.npy", kernel)
+    test_metrics = training.evaluate(model, *splits.test, loss="sparse_categorical_crossentropy")
+    penalty = lam * float(np.sum(kernel.astype(np.float64) ** 2))
+    out = {
+        "test_accuracy": test_metrics["accuracy"],
+        "test_cross_entropy": test_metrics["loss"],
+        "test_cost": None if test_metrics["loss"] is None else test_metrics["loss"] + penalty,
+        "penalty": penalty,
+        "diverged": result.diverged,
+        "train_cost": curves["train"].history["loss"], "val_cost": curves["val"].history["loss"],
+        "train_accuracy": curves["train"].history["accuracy"],
+        "val_accuracy": curves["val"].history["accuracy"],
+        "jaggedness": jaggedness(curves["train"].history["loss"]),
+        "template_tv": template_tv(kernel),
+        "w_path": str(run_dir / "W.npy"),
+    }
+    ctx.log(f"test {test} (lambda {lam:g}, eta {eta:g}) init {seed}: test accuracy "
+            f"{out['test_accuracy']:.4f}, cost {out['test_cost']:.4f} "
+            f"(cross-entropy {out['test_cross_entropy']:.4f}), {result.wall_s:.0f}s")
+    return out
+
+
+@REPORT.experiment
+def four_tests(ctx):
+    """Tests 1-4 of Table 1: n_batch 100, 40 epochs; test 1 over several init seeds."""
+    splits = _data(ctx)
+    out = {"data": splits.source, "stand_in": is_standin(splits)}
+    for test, (lam, eta) in TESTS.items():
+        inits = ctx.config["chaos_seeds"] if test == 1 else 1
+        runs = [_run(ctx, splits, test, lam, eta, 1000 * ctx.seed + k) for k in range(inits)]
+        out[f"test{test}"] = runs[0]
+        if test == 1:
+            accs = [r["test_accuracy"] for r in runs]
+            costs = [r["test_cost"] for r in runs]
+            out["test1_inits"] = {
+                "accuracy": accs, "cost": costs,
+                "accuracy_mean": float(np.mean(accs)), "cost_mean": float(np.mean(costs)),
+                "jaggedness_mean": float(np.mean([r["jaggedness"] for r in runs])),
+            }
+    return out
+
+
+def _data_label(m):
+    return "stand-in" if m["stand_in"] else "real CIFAR-10"
+
+
+def _accuracy_claim(test):
+    lam, eta = TESTS[test]
+    reported = REPORTED[test][0]
+    # The issue's tolerances: ±0.015 on official CIFAR-10, ±0.02 on the JPEG stand-in.
+    return Claim(f"table1.test{test}.accuracy", f"test {test} (λ={lam:g}, η={eta:g}) test accuracy",
+                 "four_tests", reported=reported,
+                 value=lambda m: m[f"test{test}"]["test_accuracy"],
+                 check=within(reported, 0.015), data_label=_data_label,
+                 checks={"stand-in": within(reported, 0.02)})
+
+
+REPORT.claim(
+    *[_accuracy_claim(t) for t in (2, 3, 4)],
+    *[Claim(f"table1.test{t}.cost", f"test {t} (λ={TESTS[t][0]:g}, η=0.001) test cost J "
+            "(cross-entropy + λ‖W‖²)", "four_tests", reported=REPORTED[t][1],
+            value=lambda m, t=t: m[f"test{t}"]["test_cost"],
+            check=within_relative(REPORTED[t][1], 0.10), data_label=_data_label)
+      for t in (2, 3, 4)],
+    Claim("table1.test1.accuracy_gap", "test 1 (η=0.1) accuracy below test 2 (η=0.001), "
+          f"mean of {CHAOS_SEEDS} inits; report: 0.3975 − 0.3029", "four_tests",
+          reported=round(0.3975 - 0.3029, 4),
+          value=lambda m: m["test2"]["test_accuracy"] - m["test1_inits"]["accuracy_mean"],
+          check=at_least(0.05)),
+    Claim("table1.test1.cost_ratio", "test 1 cost / test 2 cost, mean of inits; report: "
+          "6.4767 / 1.7548", "four_tests", reported=round(6.4767 / 1.7548, 2),
+          value=lambda m: m["test1_inits"]["cost_mean"] / m["test2"]["test_cost"],
+          check=at_least(3.0)),
+    Claim("curves.jagged", "η=0.1 train-cost curve jaggedness / η=0.001's (std of "
+          "epoch-to-epoch change)", "four_tests", reported="jagged vs smooth",
+          value=lambda m: m["test1_inits"]["jaggedness_mean"] / m["test2"]["jaggedness"],
+          check=at_least(5.0)),
+    Claim("curves.smooth_templates", "template total variation falls as λ grows "
+          "(λ = 0 > 0.1 > 1, η=0.001)", "four_tests", reported="smoother with λ",
+          value=lambda m: m["test2"]["template_tv"] > m["test3"]["template_tv"]
+          > m["test4"]["template_tv"], check=is_true()),
+)
+
+
+# ## Figures 1-4
+
+
+@REPORT.figure
+def figures(record, logdir):
+    """Figures 1-4 from the first seed's run of each test (a mean over seeds would smooth
+    away the jagged η=0.1 curve the figures are about)."""
+    seed = str(min(record["seeds"]))
+    m = record["experiments"]["four_tests"][seed]["metrics"]
+    for test, (lam, eta) in TESTS.items():
+        run = m[f"test{test}"]
+        title = f"test{test}: λ={lam:g}, η={eta:g}, n_batch={N_BATCH} (seed {seed})"
+        epochs = list(range(len(run["train_cost"])))
+        plots.curves(logdir / f"test{test}_loss.png",
+                     {"training": (epochs, run["train_cost"]), "validation": (epochs, run["val_cost"])},
+                     f"{title} — cost", xlabel="epoch", ylabel="cost")
+        plots.curves(logdir / f"test{test}_accuracy.png",
+                     {"training": (epochs, run["train_accuracy"]),
+                      "validation": (epochs, run["val_accuracy"])},
+                     f"{title} — accuracy", xlabel="epoch", ylabel="accuracy")
+        plots.image_grid(logdir / f"test{test}_templates.png",
+                         template_images(np.load(run["w_path"])),
+                         f"{title} — W as class templates", labels=CLASS_NAMES)
+
+
+if __name__ == "__main__":
+    sys.exit(REPORT.main())
