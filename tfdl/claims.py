@@ -54,6 +54,12 @@ def is_true():
     return Check("holds", lambda v: v is True)
 
 
+class NotRun(str):
+    """A claim value saying why its experiment could not run (e.g. "not run: data not
+    provided"). The row shows the reason, is neither PASS nor FAIL, and does not
+    count against the exit status."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Claim:
     """One headline of a report.
@@ -104,6 +110,8 @@ class Claim:
             value = self.value(mean_metrics)
         except (KeyError, IndexError, TypeError, ValueError) as err:
             return self._row(None, None, False, f"could not compute: {err!r}")
+        if isinstance(value, NotRun):
+            return self._row(str(value), None, None, self.note)
         std = None
         if isinstance(value, (int, float)) and not isinstance(value, bool) and len(seed_metrics) > 1:
             per_seed = []

@@ -54,6 +54,8 @@ def report_parser(report, prog=None):
                         help="folder holding datasets other than MNIST (default $TFDL_DATA_DIR)")
     parser.add_argument("--fresh", action="store_true",
                         help="ignore recorded results and rerun everything")
+    for flags, kwargs in getattr(report, "options", ()):
+        parser.add_argument(*flags, **kwargs)
     return parser
 
 
@@ -75,7 +77,8 @@ def run_report(report, argv=None):
         return _fail(f"--logdir {logdir} exists and is not a directory")
     try:
         record = report.run(profile=args.profile, only=args.only, seeds=args.seeds,
-                            logdir=logdir, data_dir=args.data_dir, fresh=args.fresh)
+                            logdir=logdir, data_dir=args.data_dir, fresh=args.fresh,
+                            options=_report_options(report, args))
     except DataError as err:
         return _fail(str(err))
     except KeyboardInterrupt:
@@ -85,6 +88,14 @@ def run_report(report, argv=None):
     print(format_table(record))
     print(f"results: {logdir / 'results.json'}   tensorboard --logdir {logdir}")
     return 0 if all_passed(record) else 1
+
+
+def _report_options(report, args):
+    """`{dest: value}` of the report's own options (`Report.option`)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    actions = [parser.add_argument(*flags, **kwargs) for flags, kwargs in
+               getattr(report, "options", ())]
+    return {action.dest: getattr(args, action.dest) for action in actions}
 
 
 def reproductions_dir():

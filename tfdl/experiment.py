@@ -56,6 +56,8 @@ class Context:
         logdir: the report's log directory.
         experiment: the experiment's name.
         data_dir: the user's `--data-dir` (None: `$TFDL_DATA_DIR` or embedded data).
+        options: values of the report's own command-line options (`Report.option`), by
+            their `dest` name (`--faces-dir` -> "faces_dir"); None when not given.
     """
 
     config: dict
@@ -64,6 +66,7 @@ class Context:
     logdir: Path
     experiment: str
     data_dir: str | None = None
+    options: dict = dataclasses.field(default_factory=dict)
 
     def run_dir(self, *parts):
         """TensorBoard run directory `<logdir>/<experiment>/<parts...>/seed<seed>`."""
@@ -100,6 +103,15 @@ class Report:
         self.experiments = {}
         self.claims = []
         self.figures = []
+        self.options = []
+
+    def option(self, *flags, **kwargs):
+        """Declares an extra command-line option of this report (`argparse.add_argument`
+        arguments); its value reaches experiments as `ctx.options[dest]`.
+
+        Example: `REPORT.option("--faces-dir", metavar="DIR", help="...")`.
+        """
+        self.options.append((flags, kwargs))
 
     def experiment(self, fn):
         """Decorator registering `fn(ctx) -> metrics dict` as an experiment, in order."""
@@ -124,7 +136,8 @@ class Report:
 
         return cli.run_report(self, argv)
 
-    def run(self, profile="full", only=None, seeds=1, logdir=None, data_dir=None, fresh=False):
+    def run(self, profile="full", only=None, seeds=1, logdir=None, data_dir=None, fresh=False,
+            options=None):
         """Runs the experiments, records results, evaluates the claims.
 
         Returns:
@@ -140,7 +153,7 @@ class Report:
         started = time.perf_counter()
         for index, name in enumerate(names, start=1):
             experiment = self.experiments[name]
-            settings = _settings_hash(config, experiment.fn)
+            settings = _settings_hash(config, experiment.fn, options)
             for seed in seed_list:
                 done = record["experiments"].get(name, {}).get(str(seed))
                 heading = f"[{index}/{len(names)}] {name} (seed {seed})"
@@ -151,7 +164,7 @@ class Report:
                 print(f"{heading}: {experiment.doc}", file=sys.stderr, flush=True)
                 set_seed(seed)
                 ctx = Context(config=config, profile=profile, seed=seed, logdir=logdir,
-                              experiment=name, data_dir=data_dir)
+                              experiment=name, data_dir=data_dir, options=dict(options or {}))
                 t0 = time.perf_counter()
                 metrics = experiment.fn(ctx)
                 wall = time.perf_counter() - t0
@@ -220,8 +233,10 @@ def _load_or_start(report, path, profile, fresh):
     }
 
 
-def _settings_hash(config, fn):
+def _settings_hash(config, fn, options=None):
     source = json.dumps(config, sort_keys=True, default=str) + inspect.getsource(fn)
+    if options and any(v is not None for v in options.values()):
+        source += json.dumps(options, sort_keys=True, default=str)
     return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 

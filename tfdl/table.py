@@ -25,7 +25,7 @@ def format_table(record):
         if row.get("std") is not None:
             reproduced += f" ± {row['std']:.2g}"
         body.append((f"{row['id']}: {row['claim']}", _fmt(row["reported"]), reproduced,
-                     row["tolerance"], "PASS" if row["passed"] else "FAIL"))
+                     row["tolerance"], _result(row["passed"])))
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
     widths[0] = min(widths[0], 84)
 
@@ -38,11 +38,20 @@ def format_table(record):
     notes = [f"  {r['id']}: {r['note']}" for r in rows if r.get("note")]
     if notes:
         out += ["notes:", *notes]
-    passed = sum(r["passed"] for r in rows)
-    out.append(f"{passed}/{len(rows)} headlines hold")
+    passed = sum(r["passed"] is True for r in rows)
+    checked = [r for r in rows if r["passed"] is not None]
+    not_run = len(rows) - len(checked)
+    out.append(f"{passed}/{len(checked)} headlines hold"
+               + (f" ({not_run} not run)" if not_run else ""))
     return "\n".join(out)
 
 
+def _result(passed):
+    return "NOT RUN" if passed is None else "PASS" if passed else "FAIL"
+
+
 def all_passed(record):
-    rows = record.get("headlines", [])
+    """True iff at least one headline was checked and every checked one holds (rows whose
+    experiment could not run, `passed` None, are not counted)."""
+    rows = [r for r in record.get("headlines", []) if r["passed"] is not None]
     return bool(rows) and all(r["passed"] for r in rows)
