@@ -84,13 +84,13 @@ def resnet18(input_shape=(224, 224, 3), classes=1000, width=64, head_activation=
 
 def backbone(model):
     """The part of a `resnet18` model up to its pooled features (shares its layers)."""
-    return keras.Model(model.inputs, model.get_layer("avgpool").output, name=f"{model.name}_backbone")
+    return keras.Model(model.input, model.get_layer("avgpool").output, name=f"{model.name}_backbone")
 
 
 def with_head(features, classes, name="classifier"):
     """A new dense head `head` on a backbone's features (a fresh `fc`, as in fine-tuning)."""
     outputs = keras.layers.Dense(classes, name="head")(features.output)
-    return keras.Model(features.inputs, outputs, name=name)
+    return keras.Model(features.input, outputs, name=name)
 
 
 def _torch_names(model):

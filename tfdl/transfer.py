@@ -72,14 +72,7 @@ def cache_name(prefix, **settings):
     return "-".join([prefix, *(f"{k}={v}" for k, v in sorted(settings.items()))]) + ".weights.h5"
 
 
-def copy_model(model):
-    """A new model with `model`'s architecture and weights (so each transfer starts fresh)."""
-    clone = keras.models.clone_model(model)
-    clone.set_weights(model.get_weights())
-    return clone
-
-
-def transfer_model(pretrained, mode, classes, build=None):
+def transfer_model(pretrained, mode, classes, build):
     """A classifier for a new task on a ResNet-18 backbone.
 
     Args:
@@ -89,11 +82,14 @@ def transfer_model(pretrained, mode, classes, build=None):
             backbone frozen, batch norm in inference mode; only the new head trains) or
             "finetune" (pretrained backbone and new head all trained).
         classes: outputs of the new head (logits).
-        build: function returning a fresh model of the same architecture (for "scratch").
+        build: function returning a fresh model of `pretrained`'s architecture; the pretrained
+            weights are copied into it (each transfer run starts from the same weights).
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; valid: {', '.join(MODES)}")
-    source = build() if mode == "scratch" else copy_model(pretrained)
+    source = build()
+    if mode != "scratch":
+        source.set_weights(pretrained.get_weights())
     features = backbone(source)
     if mode == "probe":
         features.trainable = False
