@@ -49,8 +49,11 @@ XGB_FACE_SIZE = 64  # XGBoost on 224*224*3 = 150,528 pixels is impractically slo
 # Real-protocol tolerance: ±0.05, about 2 standard deviations of a test accuracy on 400 images.
 REAL_TOL = 0.05
 # Stand-in: pretraining on the 8 non-cat/dog classes of data_batch_1 + data_batch_2 (16,000
-# images; the stand-in has only 20,000 training images), Adam lr 0.001, batch 64.
+# images; the stand-in has only 20,000 training images), Adam lr 0.001, batch 64, the full
+# width-64 network for one epoch (250 steps): 2.7 CPU-seconds a step measured, i.e. about
+# 6-11 minutes on 2 idle cores, inside the 15-minute budget (2 epochs would not be).
 STANDIN_BINARY = (3, 5)  # cat, dog
+# Pretraining sanity: 8-class held-out accuracy at least 0.3 (chance 0.125) after one epoch.
 PRETRAIN_LR, PRETRAIN_BATCH = 0.001, 64
 # A difference of two accuracies on the 2,000 cat/dog test images has std ~0.016; "beats"
 # means by at least 0.02.
@@ -58,7 +61,7 @@ BEATS = 0.02
 CHANCE = 0.5  # balanced binary test sets
 
 PROFILES = {
-    "full": {"width": 64, "pretrain_epochs": 2, "pretrain_examples": None,
+    "full": {"width": 64, "pretrain_epochs": 1, "pretrain_examples": None,
              "pretrain_val_examples": 2000, "transfer_examples": None, "xgb_trees": 100},
     "quick": {"width": 8, "pretrain_epochs": 1, "pretrain_examples": 256,
               "pretrain_val_examples": 256, "transfer_examples": 256, "xgb_trees": 20},
@@ -186,7 +189,7 @@ REPORT.claim(
           "standin", reported="(protocol)", value=lambda m: m["pretrain"]["cache_roundtrip"],
           check=is_true()),
     Claim("standin.pretrain", "pretraining on 8 classes: held-out accuracy [STAND-IN]", "standin",
-          reported="(none)", value=lambda m: m["pretrain"]["val_accuracy"], check=at_least(0.4),
+          reported="(none)", value=lambda m: m["pretrain"]["val_accuracy"], check=at_least(0.3),
           profiles=("full",)),
     Claim("standin.finetune_vs_scratch", "fine-tune minus scratch test accuracy, 1 epoch "
           "[STAND-IN]", "standin", reported=round(REPORTED["finetune"] - REPORTED["scratch"], 4),
