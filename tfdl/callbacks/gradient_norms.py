@@ -3,11 +3,10 @@
 import numpy as np
 import tensorflow as tf
 
-from tfdl.callbacks.base import StepCallback, summary_writer
-from tfdl.callbacks.probe import LayerProbe
+from tfdl.callbacks.base import ProbeCallback, summary_writer
 
 
-class GradientNorms(StepCallback):
+class GradientNorms(ProbeCallback):
     """Records, per Dense layer, the L2 norm and mean absolute value of d loss / d kernel.
 
     Measured on a fixed probe batch, so values at different steps are comparable.
@@ -25,19 +24,13 @@ class GradientNorms(StepCallback):
     """
 
     def __init__(self, probe_data, loss, every=1, log_dir=None):
-        super().__init__(every=every, at_start=True)
-        self.probe_data = probe_data
-        self.loss = loss
+        super().__init__(probe_data, loss, every)
         self.log_dir = log_dir
         self.steps, self.norms, self.mean_abs = [], {}, {}
 
-    def on_train_begin(self, logs=None):
-        self._probe = LayerProbe.shared(self.model, *self.probe_data, self.loss)
-        super().on_train_begin(logs)
-
     def on_step(self, step):
         self.steps.append(step)
-        for layer in self._probe.at(step)["layers"]:
+        for layer in self.probe.at(step)["layers"]:
             grad = layer["gradients"]
             self.norms.setdefault(layer["name"], []).append(float(np.linalg.norm(grad)))
             self.mean_abs.setdefault(layer["name"], []).append(float(np.mean(np.abs(grad))))
