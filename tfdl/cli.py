@@ -1,7 +1,8 @@
-"""Command lines: each reproduction script's options, and the `tfdl` command.
+"""tfdl: re-run the experiments of five course reports and check their numbers.
 
-    tfdl list                     reports and their experiments
-    tfdl run NAME [options]       run reproductions/NAME.py (same options as the script)
+usage:
+    tfdl list                     the reports and their experiments
+    tfdl run NAME [options]       run reproductions/NAME.py (options: tfdl run NAME --help)
     tfdl report [RESULTS.json…]   headline tables from result records (default: logs/*/)
 """
 

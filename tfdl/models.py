@@ -12,7 +12,7 @@ import math
 import keras
 
 
-def normal_init(variance=None, stddev=None, seed=None):
+def normal_init(variance=None, seed=None, *, stddev=None):
     """N(0, variance) initializer; give the variance, or the standard deviation instead."""
     if (variance is None) == (stddev is None):
         raise ValueError("give exactly one of variance= or stddev=")

@@ -128,3 +128,44 @@ def image_grid(path, images, title, labels=None, columns=10):
             ax.set_title(str(labels[i]), fontsize=8)
     fig.suptitle(title, fontsize=9)
     return _save(fig, path)
+
+
+def trajectories(path, paths, title):
+    """2-D paths, one per series (`paths`: (series, points, 2)), start marked with a circle."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    for i, points in enumerate(np.asarray(paths, dtype=float)):
+        line, = ax.plot(points[:, 0], points[:, 1], marker=".", markersize=3, linewidth=0.8,
+                        label=f"series {i + 1}")
+        ax.plot(*points[0], marker="o", color=line.get_color(), markersize=7, fillstyle="none")
+    ax.set(title=title, xlabel="PC 1", ylabel="PC 2")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def scatter(path, xs, ys, title, xlabel, ylabel):
+    """One point per (x, y) pair."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.scatter(xs, ys, s=12)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def twin_axes(path, xs, left, right, title, xlabel, left_label, right_label, logx=False):
+    """`left` series (`{label: ys}`) on the left axis, `right` series on a second right axis."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    other = ax.twinx()
+    for axis, series, style in ((ax, left, "-"), (other, right, "--")):
+        for label, ys in series.items():
+            axis.plot(xs, [np.nan if y is None else y for y in ys], style, marker="o",
+                      markersize=3, label=label, color=None if axis is ax else "tab:red")
+    if logx:
+        ax.set_xscale("log")
+    ax.set(title=title, xlabel=xlabel, ylabel=left_label)
+    other.set_ylabel(right_label)
+    handles = ax.get_legend_handles_labels()
+    handles2 = other.get_legend_handles_labels()
+    ax.legend(handles[0] + handles2[0], handles[1] + handles2[1], fontsize=8)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)

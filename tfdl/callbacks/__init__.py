@@ -8,6 +8,7 @@ from tfdl.callbacks.history import BatchLoss, StepHistory
 from tfdl.callbacks.probe import LayerProbe
 from tfdl.callbacks.saturation import ActivationSaturation, saturated_fraction
 from tfdl.callbacks.validation import ValidateEvery, accuracy
+from tfdl.callbacks.weight_trajectory import WeightTrajectory
 
 __all__ = [
     "ActivationSaturation",
@@ -18,6 +19,7 @@ __all__ = [
     "StepEarlyStopping",
     "StepHistory",
     "ValidateEvery",
+    "WeightTrajectory",
     "accuracy",
     "saturated_fraction",
 ]

@@ -5,6 +5,8 @@ import functools
 import keras
 import tensorflow as tf
 
+from tfdl.callbacks.probe import LayerProbe
+
 
 @functools.lru_cache(maxsize=None)
 def summary_writer(log_dir):
@@ -37,3 +39,17 @@ class StepCallback(keras.callbacks.Callback):
 
     def on_step(self, step):
         raise NotImplementedError
+
+
+class ProbeCallback(StepCallback):
+    """A `StepCallback` that looks inside the model through the shared `LayerProbe`
+    on a fixed batch, at step 0 and every `every` steps (`self.probe.at(step)`)."""
+
+    def __init__(self, probe_data, loss, every):
+        super().__init__(every=every, at_start=True)
+        self.probe_data = probe_data
+        self.loss = loss
+
+    def on_train_begin(self, logs=None):
+        self.probe = LayerProbe.shared(self.model, *self.probe_data, self.loss)
+        super().on_train_begin(logs)

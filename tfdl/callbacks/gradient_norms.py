@@ -3,11 +3,10 @@
 import numpy as np
 import tensorflow as tf
 
-from tfdl.callbacks.base import StepCallback, summary_writer
-from tfdl.callbacks.probe import LayerProbe
+from tfdl.callbacks.base import ProbeCallback, summary_writer
 
 
-class GradientNorms(StepCallback):
+class GradientNorms(ProbeCallback):
     """Records, per Dense layer, the L2 norm and mean absolute value of d loss / d kernel.
 
     Measured on a fixed probe batch, so values at different steps are comparable.
@@ -22,22 +21,20 @@ class GradientNorms(StepCallback):
         steps: the steps measured.
         norms: `{layer name: [L2 norm per measured step]}`.
         mean_abs: `{layer name: [mean |gradient| per measured step]}`.
+        total: L2 norm of the whole gradient (every Dense kernel and bias) per measured step.
     """
 
     def __init__(self, probe_data, loss, every=1, log_dir=None):
-        super().__init__(every=every, at_start=True)
-        self.probe_data = probe_data
-        self.loss = loss
+        super().__init__(probe_data, loss, every)
         self.log_dir = log_dir
-        self.steps, self.norms, self.mean_abs = [], {}, {}
-
-    def on_train_begin(self, logs=None):
-        self._probe = LayerProbe.shared(self.model, *self.probe_data, self.loss)
-        super().on_train_begin(logs)
+        self.steps, self.norms, self.mean_abs, self.total = [], {}, {}, []
 
     def on_step(self, step):
         self.steps.append(step)
-        for layer in self._probe.at(step)["layers"]:
+        layers = self.probe.at(step)["layers"]
+        self.total.append(float(np.sqrt(sum(np.sum(np.square(layer[key])) for layer in layers
+                                            for key in ("gradients", "bias_gradients")))))
+        for layer in layers:
             grad = layer["gradients"]
             self.norms.setdefault(layer["name"], []).append(float(np.linalg.norm(grad)))
             self.mean_abs.setdefault(layer["name"], []).append(float(np.mean(np.abs(grad))))

@@ -2,13 +2,12 @@
 
 import tensorflow as tf
 
-from tfdl.callbacks.base import StepCallback, summary_writer
-from tfdl.callbacks.probe import LayerProbe
+from tfdl.callbacks.base import ProbeCallback, summary_writer
 
 KINDS = ("weights", "biases", "activations", "gradients")
 
 
-class HistogramLogger(StepCallback):
+class HistogramLogger(ProbeCallback):
     """Writes `<layer>/<kind>` histograms every `every` steps and at step 0.
 
     Keras's own TensorBoard callback logs weights only; this adds biases, the layer
@@ -27,17 +26,11 @@ class HistogramLogger(StepCallback):
     """
 
     def __init__(self, log_dir, probe_data, loss, every=100):
-        super().__init__(every=every, at_start=True)
+        super().__init__(probe_data, loss, every)
         self.log_dir = str(log_dir)
-        self.probe_data = probe_data
-        self.loss = loss
-
-    def on_train_begin(self, logs=None):
-        self._probe = LayerProbe.shared(self.model, *self.probe_data, self.loss)
-        super().on_train_begin(logs)
 
     def on_step(self, step):
-        snapshot = self._probe.at(step)
+        snapshot = self.probe.at(step)
         with summary_writer(self.log_dir).as_default(step=step):
             for layer in snapshot["layers"]:
                 for kind in KINDS:

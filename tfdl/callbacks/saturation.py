@@ -3,8 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from tfdl.callbacks.base import StepCallback, summary_writer
-from tfdl.callbacks.probe import LayerProbe
+from tfdl.callbacks.base import ProbeCallback, summary_writer
 
 # Output range of each saturating activation: (low, high).
 RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
@@ -19,7 +18,7 @@ def saturated_fraction(activations, activation, margin=0.05):
     return float(np.mean((a < low + band) | (a > high - band)))
 
 
-class ActivationSaturation(StepCallback):
+class ActivationSaturation(ProbeCallback):
     """Records the saturated fraction of every sigmoid / tanh Dense layer.
 
     Args:
@@ -36,20 +35,14 @@ class ActivationSaturation(StepCallback):
     """
 
     def __init__(self, probe_data, loss, every=100, margin=0.05, log_dir=None):
-        super().__init__(every=every, at_start=True)
-        self.probe_data = probe_data
-        self.loss = loss
+        super().__init__(probe_data, loss, every)
         self.margin = margin
         self.log_dir = log_dir
         self.steps, self.fractions = [], {}
 
-    def on_train_begin(self, logs=None):
-        self._probe = LayerProbe.shared(self.model, *self.probe_data, self.loss)
-        super().on_train_begin(logs)
-
     def on_step(self, step):
         self.steps.append(step)
-        for layer in self._probe.at(step)["layers"]:
+        for layer in self.probe.at(step)["layers"]:
             if layer["activation"] in RANGES:
                 fraction = saturated_fraction(layer["activations"], layer["activation"], self.margin)
                 self.fractions.setdefault(layer["name"], []).append(fraction)
