@@ -64,9 +64,11 @@ CHANCE = 0.5  # balanced binary test sets
 
 PROFILES = {
     "full": {"width": 64, "pretrain_epochs": 1, "pretrain_examples": None,
-             "pretrain_val_examples": 2000, "transfer_examples": None, "xgb_trees": 100},
+             "pretrain_val_examples": 2000, "transfer_examples": None, "xgb_trees": 100,
+             "face_size": FACE_SIZE},
     "quick": {"width": 8, "pretrain_epochs": 1, "pretrain_examples": 256,
-              "pretrain_val_examples": 256, "transfer_examples": 256, "xgb_trees": 20},
+              "pretrain_val_examples": 256, "transfer_examples": 256, "xgb_trees": 20,
+              "face_size": 64},  # quick: a smoke run of the real path, not the report's 224
 }
 
 REPORT = Report("ex4_cnn", report_file="003_087f79cb2e72452e.txt",
@@ -227,14 +229,15 @@ def faces(ctx):
         return {"run": False, "reason": f"not run: data not provided ({', '.join(missing)})"}
     from tfdl.data.faces import load_faces
 
-    splits = load_faces(faces_dir, image_size=FACE_SIZE)
+    size = ctx.config["face_size"]
+    splits = load_faces(faces_dir, image_size=size)
     data = {k: (transfer.normalize(x, IMAGENET_MEAN, IMAGENET_STD), y) for k, (x, y) in
             (("train", splits.train), ("val", splits.val), ("test", splits.test))}
     small = load_faces(faces_dir, image_size=XGB_FACE_SIZE)
     pixels = {"train": small.train, "test": small.test}
 
     def build():
-        return resnet18((FACE_SIZE, FACE_SIZE, 3), classes=1000)
+        return resnet18((size, size, 3), classes=1000)
 
     pretrained = build()
     try:

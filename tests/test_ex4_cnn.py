@@ -232,6 +232,32 @@ def test_quick_profile(tmp_path):
 
 @pytest.mark.slow
 @needs_extra
+def test_real_protocol_path_on_generated_faces(tmp_path):
+    """The faces experiment's code path on generated images and randomly initialized
+    "ImageNet" weights (quick profile: 64x64): every real row gets a number."""
+    script = _load_script()
+    rng = np.random.default_rng(0)
+    for split in ("train", "val", "test"):
+        for cls, shift in (("fake", 0), ("real", 80)):
+            folder = tmp_path / "faces" / split / cls
+            folder.mkdir(parents=True)
+            for i in range(4):
+                pixels = np.clip(rng.normal(100 + shift, 30, (48, 48, 3)), 0, 255).astype(np.uint8)
+                tf.io.write_file(str(folder / f"{i}.png"), tf.io.encode_png(pixels))
+    np.savez(tmp_path / "w.npz", **torchvision_state(resnet18((64, 64, 3), classes=1000)))
+    record = script.REPORT.run(profile="quick", only=["faces"], logdir=tmp_path / "logs",
+                               options={"faces_dir": str(tmp_path / "faces"),
+                                        "resnet18_weights": str(tmp_path / "w.npz")})
+    rows = {r["id"]: r for r in record["headlines"]}
+    assert all(rows[f"faces.{r}"]["passed"] is not None for r in script.ROWS)
+    assert all(0.0 <= rows[f"faces.{r}"]["reproduced"] <= 1.0 for r in script.ROWS)
+    assert rows["faces.lr"]["reproduced"] in script.LEARNING_RATES
+    m = record["experiments"]["faces"]["0"]["metrics"]
+    assert m["sizes"] == {"train": 8, "val": 8, "test": 8} and m["class_names"] == ["fake", "real"]
+
+
+@pytest.mark.slow
+@needs_extra
 @needs_data
 def test_full_profile(tmp_path):
     script = _load_script()
