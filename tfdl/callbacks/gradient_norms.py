@@ -17,6 +17,8 @@ class GradientNorms(StepCallback):
         loss: the training loss.
         every: measure every this many steps (also at step 0).
         log_dir: optional TensorBoard run directory for `gradient_norm/<layer>` scalars.
+        training: measure with the layers in training mode (batch norm on the probe
+            batch's statistics, as in a training step); running averages are left unchanged.
 
     Attributes:
         steps: the steps measured.
@@ -24,15 +26,17 @@ class GradientNorms(StepCallback):
         mean_abs: `{layer name: [mean |gradient| per measured step]}`.
     """
 
-    def __init__(self, probe_data, loss, every=1, log_dir=None):
+    def __init__(self, probe_data, loss, every=1, log_dir=None, training=False):
         super().__init__(every=every, at_start=True)
+        self.training = training
         self.probe_data = probe_data
         self.loss = loss
         self.log_dir = log_dir
         self.steps, self.norms, self.mean_abs = [], {}, {}
 
     def on_train_begin(self, logs=None):
-        self._probe = LayerProbe.shared(self.model, *self.probe_data, self.loss)
+        self._probe = LayerProbe.shared(self.model, *self.probe_data, self.loss,
+                                        training=self.training)
         super().on_train_begin(logs)
 
     def on_step(self, step):
