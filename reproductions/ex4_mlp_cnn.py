@@ -21,7 +21,13 @@ Run:  TFDL_DATA_DIR=../shared/data python reproductions/ex4_mlp_cnn.py          
       python reproductions/ex4_mlp_cnn.py --profile quick --only learning_rate batch_norm
       tensorboard --logdir logs/ex4_mlp_cnn
 
-Result: see docs/ex4_mlp_cnn.md for the tables and wall times on 2 CPU cores.
+Result (docs/ex4_mlp_cnn.md, 2 loaded CPU cores, 1 seed): learning rate, epochs, batch norm and
+implicit representation reproduce (every claim passes, e.g. batch norm 0.958 vs 0.947 at 100
+epochs, sine features 0.976 vs 0.977); the batch-size accuracies do not (ours 0.08-0.16 higher at
+batch 1/16/1024, batch 128's last epoch low); batch 1 x 1 epoch takes 93 s (1,149 steps/s).
+Quick profile 3.4 min, 5/6 pass (the 100 x 4 network's deep-layer gradients explode, not vanish).
+Full-profile wall time for the five experiments run: 25.5 min; depth_width and
+gradient_magnitude were not run in full yet (~40 and ~27 min here).
 """
 
 import math
