@@ -41,7 +41,8 @@ def _per_layer(value, count, name):
 
 
 def _dense_stack(hidden, outputs, activation, output_activation, kernel_initializer,
-                 bias_initializer, batch_norm, l1, l2, dropout=0.0):
+                 bias_initializer, batch_norm, l1, l2, dropout=0.0, batch_norm_momentum=0.99,
+                 batch_norm_epsilon=1e-3):
     """The layers of an MLP, named layer_1 ... layer_k, then `output`."""
     activations = _per_layer(activation, len(hidden), "activation")
     reg = regularizer(l1, l2)
@@ -61,7 +62,8 @@ def _dense_stack(hidden, outputs, activation, output_activation, kernel_initiali
         if batch_norm:
             # Dense -> BatchNorm -> activation, as in the reports' PyTorch code.
             layers.append(dense(units, None, f"layer_{i}", i))
-            layers.append(keras.layers.BatchNormalization(name=f"batch_norm_{i}"))
+            layers.append(keras.layers.BatchNormalization(
+                momentum=batch_norm_momentum, epsilon=batch_norm_epsilon, name=f"batch_norm_{i}"))
             layers.append(keras.layers.Activation(act, name=f"activation_{i}"))
         else:
             layers.append(dense(units, act, f"layer_{i}", i))
@@ -84,7 +86,8 @@ def _for_layer(initializer, index):
 
 def mlp(input_dim, hidden, outputs, activation="relu", output_activation="softmax",
         kernel_initializer="glorot_uniform", bias_initializer="zeros", batch_norm=False,
-        l1=0.0, l2=0.0, dropout=0.0, name="mlp"):
+        l1=0.0, l2=0.0, dropout=0.0, batch_norm_momentum=0.99, batch_norm_epsilon=1e-3,
+        name="mlp"):
     """A fully connected network as a `keras.Sequential`.
 
     Args:
@@ -97,6 +100,8 @@ def mlp(input_dim, hidden, outputs, activation="relu", output_activation="softma
             `normal_init(variance)` for N(0, variance).
         bias_initializer: as `kernel_initializer`, for biases.
         batch_norm: insert BatchNormalization between each hidden Dense and its activation.
+        batch_norm_momentum, batch_norm_epsilon: the BatchNormalization settings (Keras'
+            defaults; PyTorch's BatchNorm1d defaults are momentum 0.9, epsilon 1e-5 here).
         l1, l2: weight decay on every kernel (not on biases).
         dropout: dropout rate after each hidden layer.
         name: the model's name.
@@ -110,7 +115,8 @@ def mlp(input_dim, hidden, outputs, activation="relu", output_activation="softma
     if len(shape) > 1:
         layers.append(keras.layers.Flatten(name="flatten"))
     layers += _dense_stack(hidden, outputs, activation, output_activation, kernel_initializer,
-                           bias_initializer, batch_norm, l1, l2, dropout)
+                           bias_initializer, batch_norm, l1, l2, dropout, batch_norm_momentum,
+                           batch_norm_epsilon)
     return keras.Sequential(layers, name=name)
 
 
@@ -141,7 +147,8 @@ def functional_mlp(input_dim, hidden, outputs, features=None, skip_input=False, 
 def _stack_defaults(kwargs):
     defaults = dict(activation="relu", output_activation="softmax",
                     kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                    batch_norm=False, l1=0.0, l2=0.0, dropout=0.0)
+                    batch_norm=False, l1=0.0, l2=0.0, dropout=0.0, batch_norm_momentum=0.99,
+                    batch_norm_epsilon=1e-3)
     unknown = set(kwargs) - set(defaults)
     if unknown:
         raise TypeError(f"unknown arguments: {sorted(unknown)}")

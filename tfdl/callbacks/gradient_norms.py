@@ -16,6 +16,8 @@ class GradientNorms(ProbeCallback):
         loss: the training loss.
         every: measure every this many steps (also at step 0).
         log_dir: optional TensorBoard run directory for `gradient_norm/<layer>` scalars.
+        training: measure with the layers in training mode (batch norm on the probe
+            batch's statistics, as in a training step); running averages are left unchanged.
 
     Attributes:
         steps: the steps measured.
@@ -24,8 +26,8 @@ class GradientNorms(ProbeCallback):
         total: L2 norm of the whole gradient (every Dense kernel and bias) per measured step.
     """
 
-    def __init__(self, probe_data, loss, every=1, log_dir=None):
-        super().__init__(probe_data, loss, every)
+    def __init__(self, probe_data, loss, every=1, log_dir=None, training=False):
+        super().__init__(probe_data, loss, every, training=training)
         self.log_dir = log_dir
         self.steps, self.norms, self.mean_abs, self.total = [], {}, {}, []
 

@@ -20,10 +20,13 @@ class LayerProbe:
         model: a built Keras model (Sequential or functional).
         x, y: the probe batch (numpy or tensors); kept on the device.
         loss: the loss whose gradients are reported (a Keras loss or its name).
+        training: run the layers in training mode (batch-norm batch statistics); the
+            running averages it would update are restored after each probe.
     """
 
-    def __init__(self, model, x, y, loss):
+    def __init__(self, model, x, y, loss, training=False):
         self.model = model
+        self.training = training
         self.layers = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
         self._x = tf.convert_to_tensor(x)
         self._y = tf.convert_to_tensor(y)
@@ -33,22 +36,28 @@ class LayerProbe:
         self._cached = None
 
     @classmethod
-    def shared(cls, model, x, y, loss):
+    def shared(cls, model, x, y, loss, training=False):
         """The probe for this model and batch, created on first use."""
         per_model = _PROBES.setdefault(model, {})
-        key = (id(x), id(y))
+        key = (id(x), id(y), training)
         if key not in per_model:
-            per_model[key] = cls(model, x, y, loss)
+            per_model[key] = cls(model, x, y, loss, training)
         return per_model[key]
 
     @tf.function
     def _compute(self):
+        # In training mode (batch statistics, as the optimizer's steps see the network)
+        # layers such as BatchNormalization update their running averages: restore them,
+        # so probing leaves the model as it was.
+        state = [tf.identity(v) for v in self.model.non_trainable_variables] if self.training else []
         with tf.GradientTape() as tape:
-            activations = self._outputs(self._x, training=False)
+            activations = self._outputs(self._x, training=self.training)
             loss = tf.reduce_mean(self._loss(self._y, activations[-1]))
         kernels = [layer.kernel for layer in self.layers]
         biases = [layer.bias for layer in self.layers]
         kernel_grads, bias_grads = tape.gradient(loss, [kernels, biases])
+        for variable, value in zip(self.model.non_trainable_variables, state):
+            variable.assign(value)
         return activations, kernel_grads, bias_grads, loss
 
     def at(self, step):
