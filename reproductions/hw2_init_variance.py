@@ -323,7 +323,7 @@ def figures(record, logdir):
                         "Accuracy vs initial weight variance", "initialization")
         plots.curves(logdir / "fig4_test_loss_by_init.png",
                      {lab: tuple(r["test_loss_curve"]) for lab, r in zip(labels, runs)},
-                     "Test loss during training", ylabel="test loss (cross-entropy)")
+                     "Test loss during training", ylabel="test loss (cross-entropy)", logy=True)
         plots.curves(logdir / "fig9_saturation_by_init.png",
                      {lab: (m["steps"], r["saturation"]) for lab, r in zip(labels, runs)},
                      "Saturated fraction of the sigmoid layer", ylabel="fraction saturated")
@@ -341,12 +341,14 @@ def figures(record, logdir):
         plots.curves(logdir / "fig36_test_loss_by_lr.png",
                      {f"lr {lr:g}": tuple(m["runs"][f"{lr:g}"]["test_loss_curve"])
                       for lr in m["learning_rate"]},
-                     "Batch 1000: test loss for different learning rates")
+                     "Batch 1000: test loss for different learning rates",
+                     ylabel="test loss (cross-entropy)", logy=True)
     if "early_stopping" in record["experiments"]:
         m = mean_metrics(record, "early_stopping")
         series = {"validation": tuple(m["validation_curve"]), "test": tuple(m["test_loss_curve"])}
         plots.curves(logdir / "fig37_early_stopping.png", series,
-                     "lr 2, batch 1000: validation loss every 1,000 steps")
+                     "lr 2, batch 1000: validation loss every 1,000 steps",
+                     ylabel="loss (cross-entropy)", logy=True)
 
 
 if __name__ == "__main__":

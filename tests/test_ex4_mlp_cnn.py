@@ -139,7 +139,7 @@ def test_training_mode_gradient_probe_leaves_batch_norm_statistics_alone():
     before = [v.numpy().copy() for v in model.non_trainable_variables]
     assert set(probe.mean_abs) == {"layer_1", "layer_2", "output"}
     assert all(v[0] > 0 for v in probe.mean_abs.values())
-    probe._probe._cached_step = None
+    probe.probe._cached_step = None  # force a fresh probe at the next step
     probe.on_step(1)
     for old, new in zip(before, model.non_trainable_variables):
         np.testing.assert_array_equal(old, new.numpy())

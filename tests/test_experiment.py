@@ -13,7 +13,7 @@ from tfdl import claims, cli, training
 from tfdl.experiment import Report, write_json_atomic
 from tfdl.models import mlp
 from tfdl.stats import mean_nested, spearman, step_noise
-from tfdl.table import format_table
+from tfdl.table import format_markdown, format_table
 
 
 def _toy_report(calls):
@@ -139,6 +139,10 @@ def test_table_formats_rows(tmp_path):
     text = format_table(record)
     assert "0.93 ± 0.004" in text and "1,342,578,688" in text and "FAIL" in text
     assert "b: the report's count is wrong" in text and "1/2 headlines hold" in text
+    markdown = format_markdown({**record, "experiments": {"e": {"0": {"wall_s": 12.4}}}})
+    assert "| a: c | 0.9277 | 0.93 ± 0.004 | ±0.02 | PASS |" in markdown
+    assert "| b: d | 1,342,578,688 | 668,672 | = 668,672 | FAIL |" in markdown
+    assert "1/2 headlines hold" in markdown and "e 12 s" in markdown
 
 
 def test_cli_errors_are_one_line_with_exit_2(tmp_path, capsys):

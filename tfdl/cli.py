@@ -3,7 +3,8 @@
 usage:
     tfdl list                     the reports and their experiments
     tfdl run NAME [options]       run reproductions/NAME.py (options: tfdl run NAME --help)
-    tfdl report [RESULTS.json…]   headline tables from result records (default: logs/*/)
+    tfdl report [--markdown] [RESULTS.json…]
+                                  headline tables from result records (default: logs/*/)
 """
 
 import argparse
@@ -154,8 +155,10 @@ def _run(argv):
 
 
 def _report(paths):
-    from tfdl.table import format_table
+    from tfdl.table import format_markdown, format_table
 
+    markdown = "--markdown" in paths
+    paths = [p for p in paths if p != "--markdown"]
     files = [Path(p) for p in paths] or sorted(Path("logs").glob("*/results.json"))
     if not files:
         return _fail("no results.json given and none under logs/*/")
@@ -170,7 +173,7 @@ def _report(paths):
             return _fail(f"{path} is not a results.json record")
         if "headlines" not in record:
             return _fail(f"{path} has no headlines yet (the run did not finish)")
-        print(format_table(record))
+        print(format_markdown(record) if markdown else format_table(record))
         print()
     return 0
 

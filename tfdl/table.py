@@ -50,6 +50,31 @@ def _result(passed):
     return "NOT RUN" if passed is None else "PASS" if passed else "FAIL"
 
 
+def format_markdown(record):
+    """The headline table as a Markdown table (for the README), with the run's settings."""
+    seeds = len(record.get("seeds", []))
+    spread = " ± std" if seeds > 1 else ""
+    out = [f"| claim | reported | reproduced{spread} ({seeds} seed{'s' * (seeds > 1)}) "
+           "| tolerance | result |", "|---|---|---|---|---|"]
+    for row in record.get("headlines", []):
+        reproduced = _fmt(row["reproduced"])
+        if row.get("std") is not None:
+            reproduced += f" ± {row['std']:.2g}"
+        cells = [f"{row['id']}: {row['claim']}", _fmt(row["reported"]), reproduced,
+                 row["tolerance"], _result(row["passed"])]
+        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    rows = record.get("headlines", [])
+    out.append("")
+    checked = [r for r in rows if r["passed"] is not None]
+    out.append(f"{sum(r['passed'] is True for r in rows)}/{len(checked)} headlines hold; profile "
+               f"{record['profile']}; {record.get('machine', '')}; TensorFlow "
+               f"{record.get('versions', {}).get('tensorflow', '?')}, Keras "
+               f"{record.get('versions', {}).get('keras', '?')}; wall time per experiment: " +
+               ", ".join(f"{name} {sum(s['wall_s'] for s in seeds_.values()):.0f} s"
+                         for name, seeds_ in record.get("experiments", {}).items()) + ".")
+    return "\n".join(out)
+
+
 def all_passed(record):
     """True iff at least one headline was checked and every checked one holds (rows whose
     experiment could not run, `passed` None, are not counted)."""
