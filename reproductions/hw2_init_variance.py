@@ -17,7 +17,10 @@ Run:  python reproductions/hw2_init_variance.py            (full protocol)
       python reproductions/hw2_init_variance.py --profile quick --only initialization
       tensorboard --logdir logs/hw2_init_variance
 
-Result: see README.md ("Sharif HW2") for the full-profile table and wall time on 2 CPU cores.
+Result (full profile, 1 seed, ~92 min on 2 shared CPU cores): 11/21 headlines hold. Batch size,
+learning rates 0.005 / 0.01, saturation and histograms reproduce; zero init still learns 29%,
+σ 0.1-0.3 tie, lr 0.001 is 0.05 short, and the lr-2 early-stopping run trains far better than the
+report's (0.980 vs 0.932). README.md ("Sharif HW2") has the table and the reasons.
 """
 
 import sys
