@@ -1,6 +1,6 @@
 """Benchmark: what validation after every iteration costs.
 
-784-128-10 ReLU net, batch 128, 4 epochs of MNIST (1,720 steps), SGD lr 0.1. Prints the
+784-128-10 ReLU net, batch 128, 4 epochs of MNIST (1,560 steps), SGD lr 0.1. Prints the
 wall time of plain training, of training with `tfdl.callbacks.ValidateEvery(every=1)` on
 the 10,000-image validation set, and of the naive way (`model.evaluate` in a callback
 every step, only timed over the first epoch and extrapolated, since it is slow), with
