@@ -148,7 +148,7 @@ def _fit(ctx, splits, model, batch_size, epochs, name, callbacks=()):
         "train_loss": result.epoch_losses,  # running mean over each epoch, as PyTorch loops print
         "final_train_accuracy": train["accuracy"], "final_train_loss": train["loss"],
         "loss_noise": stats.step_noise(result.losses),
-        "step_loss_curve": _downsample(result.losses),
+        "step_loss_curve": stats.downsample(result.losses, points=400),
     }
     ctx.log(f"{name}: val acc {_last(run['val_accuracy'])}, val loss {_last(run['val_loss'])}, "
             f"{result.steps} steps at {run['steps_per_s']:.0f} steps/s"
@@ -159,13 +159,6 @@ def _fit(ctx, splits, model, batch_size, epochs, name, callbacks=()):
 def _last(values):
     value = values[-1] if values else None
     return None if value is None or not math.isfinite(value) else round(value, 4)
-
-
-def _downsample(values, points=400):
-    """`[steps, values]` with consecutive steps averaged into at most `points` points."""
-    values = np.asarray(values, dtype=float)
-    chunks = np.array_split(np.arange(1, len(values) + 1), min(points, len(values)))
-    return [[int(c[-1]) for c in chunks], [float(values[c - 1].mean()) for c in chunks]]
 
 
 def _largest(ratios):

@@ -139,12 +139,6 @@ def _first_below(losses, threshold):
     return int(hits[0]) + 1 if len(hits) else None
 
 
-def _downsample(values, points=400):
-    values = np.asarray(values, dtype=float)
-    chunks = np.array_split(np.arange(len(values)), min(points, len(values)))
-    return [[int(c[-1]) + 1 for c in chunks], [float(values[c].mean()) for c in chunks]]
-
-
 ## Part 1, task 1: simulate a function
 
 @REPORT.experiment
@@ -163,7 +157,7 @@ def simulate_function(ctx):
                                     seed=ctx.seed, label=f"{fname} {name}")
             pred = model.predict(xu, verbose=0)
             out["runs"][f"{fname}/{name}"] = {
-                "loss_curve": _downsample(result.losses),
+                "loss_curve": stats.downsample(result.losses, points=400),
                 "final_mse": float(np.mean(result.losses[-10:])),
                 "converged_step": _first_below(result.losses, CONVERGED_MSE),
                 "unseen_mse": float(np.mean((pred - yu) ** 2)),

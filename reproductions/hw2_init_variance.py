@@ -129,17 +129,10 @@ def _train_and_score(ctx, data, model, batch_size, steps, run_dir, label, callba
         "test_accuracy": test["accuracy"], "train_accuracy": train["accuracy"],
         "test_loss": test["loss"], "test_cross_entropy": cross_entropy["loss"],
         "diverged": result.diverged, "loss_noise": stats.step_noise(result.losses),
-        "train_loss_curve": _downsample(result.losses),
+        "train_loss_curve": stats.downsample(result.losses, points=500),
         "test_loss_curve": [test_curve.history["step"], test_curve.history["loss"]],
         "wall_s": result.wall_s,
     }
-
-
-def _downsample(values, points=500):
-    """`[steps, values]` with consecutive steps averaged into at most `points` points."""
-    values = np.asarray(values, dtype=float)
-    chunks = np.array_split(np.arange(1, len(values) + 1), min(points, len(values)))
-    return [[int(c[-1]) for c in chunks], [float(values[c - 1].mean()) for c in chunks]]
 
 
 @REPORT.experiment

@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 import tensorflow as tf
 
 from tfdl import callbacks as cb
-from tfdl import training
+from tfdl import events, training
 from tfdl.models import mlp, normal_init
 
 LOSS = "sparse_categorical_crossentropy"
@@ -23,32 +22,21 @@ def _model(**kwargs):
     return training.compile_model(model, learning_rate=0.1)
 
 
-def _events(run_dir):
-    acc = EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
-    acc.Reload()
-    return acc
-
-
-def _histogram_counts(acc, tag):
-    """(step, bucket counts) of every histogram written under `tag`."""
-    return [(e.step, tf.make_ndarray(e.tensor_proto)[:, 2]) for e in acc.Tensors(tag)]
-
-
 def test_histogram_logger_writes_every_kind_for_every_layer(tmp_path):
     x, y = _data()
     model = _model(activation="sigmoid")
     logger = cb.HistogramLogger(tmp_path, (x, y), LOSS, every=2)
     training.train(model, x, y, batch_size=16, steps=4, callbacks=[logger])
-    acc = _events(tmp_path)
+    tags = events.tags(tmp_path)
     for layer in ("layer_1", "output"):
         for kind in ("weights", "biases", "activations", "gradients"):
             tag = f"{layer}/{kind}"
-            assert tag in acc.Tags()["tensors"]
-            steps = [s for s, _ in _histogram_counts(acc, tag)]
+            assert tag in tags
+            steps = [s for s, _ in events.histograms(tmp_path, tag)]
             assert steps == [0, 2, 4]
     # activations histogram of layer_1 counts one value per probe example and unit
-    _, counts = _histogram_counts(acc, "layer_1/activations")[0]
-    assert counts.sum() == pytest.approx(64 * 5)
+    _, buckets = events.histograms(tmp_path, "layer_1/activations")[0]
+    assert buckets[:, 2].sum() == pytest.approx(64 * 5)
 
 
 def test_zero_init_weight_histogram_is_all_zero_at_step_0(tmp_path):
@@ -56,9 +44,8 @@ def test_zero_init_weight_histogram_is_all_zero_at_step_0(tmp_path):
     model = _model(kernel_initializer="zeros")
     logger = cb.HistogramLogger(tmp_path, (x, y), LOSS, every=10)
     training.train(model, x, y, batch_size=16, steps=1, callbacks=[logger])
-    event = _events(tmp_path).Tensors("layer_1/weights")[0]
-    buckets = tf.make_ndarray(event.tensor_proto)
-    assert event.step == 0
+    step, buckets = events.histograms(tmp_path, "layer_1/weights")[0]
+    assert step == 0
     nonempty = buckets[buckets[:, 2] > 0]
     assert nonempty[:, 0].min() == 0.0 and nonempty[:, 1].max() == 0.0  # every weight is 0
     assert nonempty[:, 2].sum() == 6 * 5
@@ -106,8 +93,7 @@ def test_validate_every_step_records_loss_and_accuracy(tmp_path):
     expected = training.evaluate(model, x, y, LOSS)
     assert validator.history["loss"][-1] == pytest.approx(expected["loss"], rel=1e-5)
     assert validator.history["accuracy"][-1] == pytest.approx(expected["accuracy"])
-    scalars = _events(tmp_path).Tensors("val/loss")
-    assert [e.step for e in scalars] == [0, 1, 2, 3, 4, 5]
+    assert [s for s, _ in events.scalars(tmp_path, "val/loss")] == [0, 1, 2, 3, 4, 5]
 
 
 def test_step_early_stopping_stops_and_restores_best():

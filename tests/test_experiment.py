@@ -12,7 +12,7 @@ import pytest
 from tfdl import claims, cli, training
 from tfdl.experiment import Report, write_json_atomic
 from tfdl.models import mlp
-from tfdl.stats import mean_nested, spearman, step_noise
+from tfdl.stats import downsample, mean_nested, spearman, step_noise
 from tfdl.table import format_markdown, format_table
 
 
@@ -127,6 +127,8 @@ def test_stats():
     assert mean_nested([{"a": [1.0, 2.0], "b": "x"}, {"a": [3.0, 4.0], "b": "y"}]) == \
         {"a": [2.0, 3.0], "b": "x"}
     assert mean_nested([{"a": 1.0}, {"a": None}]) == {"a": None}
+    assert downsample([1, 2, 3, 4, 5, 6], points=3) == [[2, 4, 6], [1.5, 3.5, 5.5]]
+    assert downsample([7, 8], points=500) == [[1, 2], [7.0, 8.0]]
 
 
 def test_table_formats_rows(tmp_path):

@@ -27,6 +27,14 @@ def step_noise(losses, skip=0.1):
     return float(np.std(np.diff(losses))) if len(losses) > 2 else 0.0
 
 
+def downsample(values, points=500):
+    """`[steps, values]`: a per-step curve with consecutive steps averaged into at most
+    `points` points, each labelled with its last step (steps count from 1)."""
+    values = np.asarray(values, dtype=float)
+    chunks = np.array_split(np.arange(1, len(values) + 1), min(points, len(values)))
+    return [[int(c[-1]) for c in chunks], [float(values[c - 1].mean()) for c in chunks]]
+
+
 def mean_nested(items):
     """Element-wise mean of equally shaped nested dicts / lists of numbers.
 
