@@ -1,4 +1,5 @@
-"""ResNet-18, transfer helpers, the faces loader, report options and the ex4_cnn quick profile."""
+"""Report 003, part 3 (CNN): ResNet-18, transfer helpers, the faces loader, report options and
+the quick profile of ex4_mlp_cnn.py's standin and faces experiments."""
 
 import importlib.util
 import os
@@ -18,6 +19,7 @@ TORCHVISION_RESNET18_PARAMS = 11_689_512  # sum(p.numel() for p in resnet18().pa
 BN_RUNNING_STATS = 9_600  # 2 x 4,800 batch-norm channels (torchvision buffers)
 TORCHVISION_TENSORS = 102  # resnet18().state_dict() minus its 20 num_batches_tracked
 
+CNN_EXPERIMENTS = ["standin", "faces"]
 HAS_CNN_EXTRA = all(importlib.util.find_spec(m) for m in ("sklearn", "xgboost"))
 needs_extra = pytest.mark.skipif(not HAS_CNN_EXTRA,
                                  reason="scikit-learn / xgboost missing: pip install -e .[cnn]")
@@ -196,8 +198,8 @@ def test_report_options_reach_experiments_and_not_run_rows(tmp_path, capsys):
 
 
 def _load_script():
-    path = Path(__file__).resolve().parents[1] / "reproductions" / "ex4_cnn.py"
-    spec = importlib.util.spec_from_file_location("ex4_cnn_script", path)
+    path = Path(__file__).resolve().parents[1] / "reproductions" / "ex4_mlp_cnn.py"
+    spec = importlib.util.spec_from_file_location("ex4_mlp_cnn_script", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -207,7 +209,7 @@ def _load_script():
 @needs_data
 def test_quick_profile(tmp_path):
     script = _load_script()
-    record = script.REPORT.run(profile="quick", logdir=tmp_path)
+    record = script.REPORT.run(profile="quick", only=CNN_EXPERIMENTS, logdir=tmp_path)
     rows = {r["id"]: r for r in record["headlines"]}
     assert rows["standin.cache"]["passed"] is True
     for row in ("xgboost", "scratch", "probe", "logreg", "finetune", "lr"):
@@ -222,7 +224,7 @@ def test_quick_profile(tmp_path):
     assert all(0.0 <= m["test_accuracy"][r] <= 1.0 for r in script.ROWS)
     assert (tmp_path / "standin_best_right_worst_wrong.png").is_file()
     # a rerun finds the cached pretraining instead of training again
-    build = lambda: resnet18((32, 32, 3), classes=8, width=script.PROFILES["quick"]["width"])  # noqa: E731
+    build = lambda: resnet18((32, 32, 3), classes=8, width=script.PROFILES["quick"]["cnn_width"])  # noqa: E731
     _, info = transfer.pretrain(build, None, None, 0.001, 64, 1, cache=m["pretrain"]["cache"])
     assert info["cached"] is True
     full_rows = experiment.evaluate_claims(script.REPORT.claims, {**record, "profile": "full"})
@@ -261,6 +263,6 @@ def test_real_protocol_path_on_generated_faces(tmp_path):
 @needs_data
 def test_full_profile(tmp_path):
     script = _load_script()
-    record = script.REPORT.run(profile="full", logdir=tmp_path)
+    record = script.REPORT.run(profile="full", only=CNN_EXPERIMENTS, logdir=tmp_path)
     failed = [(r["id"], r["reproduced"]) for r in record["headlines"] if r["passed"] is False]
     assert not failed, failed

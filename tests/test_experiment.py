@@ -87,6 +87,28 @@ def test_interrupted_run_keeps_finished_experiments(tmp_path):
     assert list(saved["experiments"]) == ["first"]
 
 
+def test_two_runs_sharing_a_logdir_keep_each_others_results(tmp_path):
+    calls = []
+    report = _toy_report(calls)
+    other = _toy_report(calls)
+    original = report.experiments["first"].fn
+
+    def first_while_another_run_records_second(ctx):
+        other.run(profile="quick", only=["second"], logdir=tmp_path)  # a second process
+        return original(ctx)
+
+    report.experiments["first"].fn = first_while_another_run_records_second
+    record = report.run(profile="quick", only=["first"], logdir=tmp_path)
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert set(saved["experiments"]) == {"first", "second"}
+    assert {r["id"] for r in record["headlines"]} == {"first.value", "second.diverges",
+                                                      "second.accuracy"}
+    report.experiments["first"].fn = original
+    report.run(profile="quick", fresh=True, only=["first"], logdir=tmp_path)
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert list(saved["experiments"]) == ["first"]  # --fresh drops what was recorded
+
+
 def test_results_json_survives_a_kill_mid_write(tmp_path):
     path = tmp_path / "results.json"
     write_json_atomic(path, {"version": 1})

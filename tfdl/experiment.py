@@ -16,10 +16,14 @@ the report, the claims that check them and the figures they draw, and calls
 
 Results are written to `<logdir>/results.json` after every experiment and seed, so
 an interrupted run loses at most the experiment in progress; rerunning the same
-command skips what is already recorded for the same settings.
+command skips what is already recorded for the same settings. Each write merges into the
+file on disk under a lock, so two runs with different `--only` can share a log directory
+(e.g. one per CPU core).
 """
 
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import inspect
 import json
@@ -147,6 +151,8 @@ class Report:
         logdir.mkdir(parents=True, exist_ok=True)
         names = list(only or self.experiments)
         record = _load_or_start(self, logdir / "results.json", profile, fresh)
+        if fresh:
+            write_json_atomic(logdir / "results.json", record)
         seed_list = list(range(seeds))
         record["seeds"] = sorted(set(record.get("seeds", [])) | set(seed_list))
         config = self.profiles[profile]
@@ -169,9 +175,10 @@ class Report:
                 metrics = experiment.fn(ctx)
                 wall = time.perf_counter() - t0
                 print(f"{heading}: done in {wall:.0f}s", file=sys.stderr, flush=True)
-                record["experiments"].setdefault(name, {})[str(seed)] = {
-                    "settings": settings, "wall_s": round(wall, 2), "metrics": _jsonable(metrics)}
-                write_json_atomic(logdir / "results.json", record)
+                entry = {"settings": settings, "wall_s": round(wall, 2),
+                         "metrics": _jsonable(metrics)}
+                record = _save_result(self, logdir / "results.json", record, name, seed, entry)
+        record = _save_result(self, logdir / "results.json", record)
         record["headlines"] = evaluate_claims(self.claims, record)
         record["run_wall_s"] = round(time.perf_counter() - started, 1)
         write_json_atomic(logdir / "results.json", record)
@@ -206,6 +213,33 @@ def seed_metrics(record, experiment):
 
 def mean_metrics(record, experiment):
     return stats.mean_nested(seed_metrics(record, experiment))
+
+
+def _save_result(report, path, record, name=None, seed=None, entry=None):
+    """Writes `entry` (if given) into the record on disk, under a lock; returns that record.
+
+    The file on disk is the base, so what another process recorded meanwhile is kept (every
+    entry this process recorded is already there).
+    """
+    with _locked(path):
+        on_disk = _load_or_start(report, path, record["profile"], fresh=False)
+        if on_disk["experiments"]:
+            on_disk["seeds"] = sorted(set(record["seeds"]) | set(on_disk["seeds"]))
+            record = on_disk
+        if entry is not None:
+            record["experiments"].setdefault(name, {})[str(seed)] = entry
+        write_json_atomic(path, record)
+    return record
+
+
+@contextlib.contextmanager
+def _locked(path):
+    with open(f"{path}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _load_or_start(report, path, profile, fresh):
