@@ -85,6 +85,9 @@ BATCH_SIZE_BATCH_NORM = False
 # Question 7: "sine functions with different frequencies": sin(f * x) of long and lat for
 # f = 0.1, 0.2, ..., 1.0 (20 features), then the depth-6 width-16 MLP of part 2 (batch norm).
 SINE_FREQUENCIES = [round(0.1 * k, 1) for k in range(1, 11)]
+# Question 5 diagnostic (recorded, not a claim): per-layer gradients of the 100 x 4 network at
+# initialization for these init seeds, to tell the run's own seed from the general pattern.
+INIT_DIAGNOSTIC_SEEDS = range(5)
 PROBE_EXAMPLES = BATCH  # fixed training batch (of the training batch size) on which gradients are measured (question 5)
 # Many optimizer steps per compiled call (tfdl.training.train): a width-16 MLP runs ~160
 # steps/s one step per call, ~1,000+ steps/s with 1,000 per call on 2 loaded CPU cores.
@@ -378,10 +381,19 @@ def gradient_magnitude(ctx):
     # Training mode: the gradients a training step sees (in eval mode a 100 x 4 ReLU stack
     # has layers with every unit dead on the whole probe, and every gradient below is 0).
     gradients = cb.GradientNorms(probe, LOSS, every=ctx.config["gradient_every"], training=True)
+    at_init = {}
+    for init_seed in INIT_DIAGNOSTIC_SEEDS:
+        layers = cb.LayerProbe(build(DEEP_DEPTH, DEEP_WIDTH, LR, init_seed, batch_norm=True),
+                               *probe, LOSS, training=True).at(0)["layers"]
+        at_init[str(init_seed)] = {str(i): float(np.mean(np.abs(layers[i]["gradients"])))
+                                   for i in DEEP_LAYERS}
+    ctx.log("mean |gradient| at init, by init seed: " + "; ".join(
+        f"seed {k}: " + ", ".join(f"{i}: {v:.0e}" for i, v in g.items()) for k, g in at_init.items()))
     model = build(DEEP_DEPTH, DEEP_WIDTH, LR, ctx.seed, batch_norm=True)
     run = _fit(ctx, splits, model, BATCH, ctx.config["deep_epochs"], "depth_100",
                callbacks=[gradients])
     run["gradient_steps"] = gradients.steps
+    run["mean_abs_gradient_at_init_by_seed"] = at_init
     run["mean_abs_gradient"] = {str(i): gradients.mean_abs[f"layer_{i + 1}"] for i in DEEP_LAYERS}
     mean = {i: float(np.mean(v)) for i, v in run["mean_abs_gradient"].items()}
     run["mean_abs_gradient_overall"] = mean

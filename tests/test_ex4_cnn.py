@@ -122,6 +122,22 @@ def test_pretrain_caches_weights(tmp_path):
                                atol=1e-6)
 
 
+def test_pretrain_loss_is_cross_entropy_on_the_logits():
+    x, y = _easy_images(32)
+    y = y % 3
+    reference = _build()
+
+    def build():
+        model = _build()
+        model.set_weights(reference.get_weights())
+        return model
+
+    _, info = transfer.pretrain(build, x, y, 0.001, len(y), 1)  # one full-batch step
+    logits = reference(x, training=True)
+    expected = tf.keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
+    assert info["losses"][0] == pytest.approx(float(tf.reduce_mean(expected)), rel=1e-4)
+
+
 def test_lr_search_picks_best_validation_first_on_ties():
     scores = {0.01: 0.6, 0.001: 0.8, 0.0001: 0.8}
     best, runs = transfer.lr_search(lambda lr: {"val_accuracy": scores[lr]}, [0.01, 0.001, 0.0001])

@@ -155,7 +155,9 @@ def test_quick_profile_headlines(tmp_path):
     assert rows["arch.weights_row6"]["reported"] == 1_342_578_688
     assert any((tmp_path / "regularization" / "tuner" / "seed0" / "decay_l2").glob("trial_*"))
     for figure in ("fig01_batch128_loss.png", "fig06_decay_l2_accuracy.png",
-                   "fig10_final_l2_loss.png", "surface_regression_1000.png"):
+                   "fig09_final_l1_loss_zoom.png", "fig10_final_l2_loss.png",
+                   "fig12_regression_100_mse_vs_decay.png", "fig13_regression_1000_mse_vs_decay.png",
+                   "surface_regression_1000.png"):
         assert (tmp_path / figure).is_file(), figure
 
 
@@ -164,7 +166,7 @@ def test_full_profile_headlines(tmp_path):
     module = _load_report()
     record = module.REPORT.run(profile="full", logdir=tmp_path)
     rows = {row["id"]: row for row in record["headlines"]}
-    assert len(rows) == 44
+    assert len(rows) == 46
     failed = sorted(row["id"] for row in rows.values() if not row["passed"])
     assert failed == sorted(KNOWN_FULL_FAILS), failed
 

@@ -234,7 +234,8 @@ def _save_result(report, path, record, name=None, seed=None, entry=None):
 
 @contextlib.contextmanager
 def _locked(path):
-    with open(f"{path}.lock", "w") as lock:
+    path = Path(path)
+    with open(path.parent / f".{path.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield

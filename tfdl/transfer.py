@@ -36,7 +36,8 @@ def normalize(x, mean, std):
 
 def pretrain(build, x, y, learning_rate, batch_size, epochs, cache=None, seed=0,
              optimizer="adam", label=None):
-    """Trains `build()` on `(x, y)`, or loads its weights from `cache` when that file exists.
+    """Trains `build()` (a model with a logits head) on `(x, y)` with softmax cross-entropy,
+    or loads its weights from `cache` when that file exists.
 
     Args:
         build: function returning a fresh (uncompiled) model.
@@ -55,7 +56,7 @@ def pretrain(build, x, y, learning_rate, batch_size, epochs, cache=None, seed=0,
     if cache is not None and Path(cache).is_file():
         model.load_weights(cache)
         return model, {"cached": True, "steps": 0, "wall_s": 0.0, "cpu_s": 0.0, "losses": []}
-    training.compile_model(model, learning_rate, optimizer=optimizer)
+    training.compile_model(model, learning_rate, loss=_logits_loss(), optimizer=optimizer)
     cpu = time.process_time()
     result = training.train(model, x, y, batch_size=batch_size, epochs=epochs, seed=seed,
                             label=label)
@@ -65,6 +66,11 @@ def pretrain(build, x, y, learning_rate, batch_size, epochs, cache=None, seed=0,
         Path(cache).parent.mkdir(parents=True, exist_ok=True)
         model.save_weights(cache)
     return model, info
+
+
+def _logits_loss():
+    # ResNet-18's head outputs logits (as torchvision's): the loss must take logits.
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
 def cache_name(prefix, **settings):
@@ -106,8 +112,7 @@ def fit_and_score(model, data, learning_rate, batch_size, epochs, seed=0, optimi
     Returns:
         `{"val_accuracy", "test_accuracy", "train_loss", "test_predictions", "wall_s"}`.
     """
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    training.compile_model(model, learning_rate, loss=loss, optimizer=optimizer)
+    training.compile_model(model, learning_rate, loss=_logits_loss(), optimizer=optimizer)
     result = training.train(model, *data["train"], batch_size=batch_size, epochs=epochs,
                             seed=seed, label=label)
     val = training.evaluate(model, *data["val"], batch_size=256)
