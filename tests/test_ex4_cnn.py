@@ -13,7 +13,7 @@ from tfdl import experiment, transfer
 from tfdl.claims import Claim, NotRun, within
 from tfdl.data import DataError
 from tfdl.resnet import load_weights, resnet18, torchvision_state, load_torchvision_state
-from tfdl.table import all_passed, format_table
+from tfdl.table import all_passed
 
 TORCHVISION_RESNET18_PARAMS = 11_689_512  # sum(p.numel() for p in resnet18().parameters())
 BN_RUNNING_STATS = 9_600  # 2 x 4,800 batch-norm channels (torchvision buffers)

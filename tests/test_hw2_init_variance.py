@@ -1,6 +1,5 @@
 """Report 004 (Sharif HW2): the quick profile's headlines, and what its event files hold."""
 
-import numpy as np
 import pytest
 
 from tfdl import events

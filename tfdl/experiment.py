@@ -39,7 +39,6 @@ import numpy as np
 import tensorflow as tf
 
 from tfdl import __version__, stats
-from tfdl.claims import Claim
 
 
 def set_seed(seed, deterministic=True):
