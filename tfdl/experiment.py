@@ -176,11 +176,17 @@ class Report:
                 print(f"{heading}: done in {wall:.0f}s", file=sys.stderr, flush=True)
                 entry = {"settings": settings, "wall_s": round(wall, 2),
                          "metrics": _jsonable(metrics)}
-                record = _save_result(self, logdir / "results.json", record, name, seed, entry)
-        record = _save_result(self, logdir / "results.json", record)
-        record["headlines"] = evaluate_claims(self.claims, record)
-        record["run_wall_s"] = round(time.perf_counter() - started, 1)
-        write_json_atomic(logdir / "results.json", record)
+
+                def add(r, name=name, seed=seed, entry=entry):
+                    r["experiments"].setdefault(name, {})[str(seed)] = entry
+
+                record = _update_record(self, logdir / "results.json", record, add)
+
+        def finish(r):
+            r["headlines"] = evaluate_claims(self.claims, r)
+            r["run_wall_s"] = round(time.perf_counter() - started, 1)
+
+        record = _update_record(self, logdir / "results.json", record, finish)
         for draw in self.figures:
             try:
                 draw(record, logdir)
@@ -214,19 +220,18 @@ def mean_metrics(record, experiment):
     return stats.mean_nested(seed_metrics(record, experiment))
 
 
-def _save_result(report, path, record, name=None, seed=None, entry=None):
-    """Writes `entry` (if given) into the record on disk, under a lock; returns that record.
+def _update_record(report, path, record, change):
+    """Applies `change(record)` to the record on disk and writes it back, under a lock.
 
     The file on disk is the base, so what another process recorded meanwhile is kept (every
-    entry this process recorded is already there).
+    entry this process recorded is already there). Returns the updated record.
     """
     with _locked(path):
         on_disk = _load_or_start(report, path, record["profile"], fresh=False)
         if on_disk["experiments"]:
             on_disk["seeds"] = sorted(set(record["seeds"]) | set(on_disk["seeds"]))
             record = on_disk
-        if entry is not None:
-            record["experiments"].setdefault(name, {})[str(seed)] = entry
+        change(record)
         write_json_atomic(path, record)
     return record
 
