@@ -178,8 +178,13 @@ def build(depth, width, learning_rate, seed, batch_norm=False, features=None):
     return training.compile_model(model, learning_rate, loss=LOSS, optimizer=OPTIMIZER)
 
 
-def _fit(ctx, splits, model, batch_size, epochs, name, callbacks=()):
-    """Trains for `epochs`, validating and testing after every epoch; returns the curves."""
+def _fit(ctx, splits, model, batch_size, epochs, name, callbacks=(),
+         steps_per_execution=STEPS_PER_EXECUTION):
+    """Trains for `epochs`, validating and testing after every epoch; returns the curves.
+
+    A step callback fires at most once per compiled call: `steps_per_execution` must not
+    exceed its `every`.
+    """
     run_dir = ctx.run_dir(name)
     per_epoch = training.steps_per_epoch(len(splits.train[1]), batch_size)
     val = cb.ValidateEvery(*splits.val, LOSS, every=per_epoch, log_dir=run_dir, name="val")
@@ -187,7 +192,7 @@ def _fit(ctx, splits, model, batch_size, epochs, name, callbacks=()):
     result = training.train(model, *splits.train, batch_size=batch_size, epochs=epochs,
                             seed=ctx.seed, log_dir=run_dir, label=name,
                             callbacks=[val, test, *callbacks],
-                            steps_per_execution=STEPS_PER_EXECUTION)
+                            steps_per_execution=steps_per_execution)
     train = training.evaluate(model, *splits.train)
     run = {
         "diverged": result.diverged, "steps": result.steps, "wall_s": result.wall_s,
@@ -391,7 +396,7 @@ def gradient_magnitude(ctx):
         f"seed {k}: " + ", ".join(f"{i}: {v:.0e}" for i, v in g.items()) for k, g in at_init.items()))
     model = build(DEEP_DEPTH, DEEP_WIDTH, LR, ctx.seed, batch_norm=True)
     run = _fit(ctx, splits, model, BATCH, ctx.config["deep_epochs"], "depth_100",
-               callbacks=[gradients])
+               callbacks=[gradients], steps_per_execution=ctx.config["gradient_every"])
     run["gradient_steps"] = gradients.steps
     run["mean_abs_gradient_at_init_by_seed"] = at_init
     run["mean_abs_gradient"] = {str(i): gradients.mean_abs[f"layer_{i + 1}"] for i in DEEP_LAYERS}
@@ -492,9 +497,10 @@ def figures(record, logdir):
     if "gradient_magnitude" in experiments:
         m = mean_metrics(record, "gradient_magnitude")
         plots.curves(logdir / "q5_gradient_magnitude.png",
-                     {f"layer {i}": (m["gradient_steps"], [max(v, 1e-12) for v in values])
+                     {f"layer {i}": (m["gradient_steps"], [v if v > 0 else np.nan for v in values])
                       for i, values in m["mean_abs_gradient"].items()},
-                     "100 x 4 MLP: mean |dL/dW| per layer", ylabel="mean |gradient|", logy=True)
+                     "100 x 4 MLP: mean |dL/dW| per layer (gaps: exactly 0)",
+                     ylabel="mean |gradient|", logy=True, markers=True)
 
 
 

@@ -17,11 +17,13 @@ def _save(fig, path):
     return path
 
 
-def curves(path, series, title, xlabel="step", ylabel="loss", logy=False, smooth=1):
+def curves(path, series, title, xlabel="step", ylabel="loss", logy=False, smooth=1,
+           markers=False):
     """One line per entry of `series` (`{label: (xs, ys)}` or `{label: ys}`).
 
     Args:
         smooth: moving-average window, for noisy per-step losses.
+        markers: mark every point (isolated points between NaN gaps stay visible).
     """
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for label, data in series.items():
@@ -30,7 +32,8 @@ def curves(path, series, title, xlabel="step", ylabel="loss", logy=False, smooth
         if smooth > 1 and len(ys) > smooth:
             ys = np.convolve(ys, np.ones(smooth) / smooth, mode="valid")
             xs = np.asarray(xs)[smooth - 1:]
-        ax.plot(xs, ys, label=str(label), linewidth=1)
+        ax.plot(xs, ys, label=str(label), linewidth=1, marker="." if markers else None,
+                markersize=4)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     if logy:
         ax.set_yscale("log")

@@ -66,7 +66,9 @@ def format_markdown(record):
     rows = record.get("headlines", [])
     out.append("")
     checked = [r for r in rows if r["passed"] is not None]
-    out.append(f"{sum(r['passed'] is True for r in rows)}/{len(checked)} headlines hold; profile "
+    not_run = len(rows) - len(checked)
+    out.append(f"{sum(r['passed'] is True for r in rows)}/{len(checked)} headlines hold"
+               + (f" ({not_run} not run)" if not_run else "") + "; profile "
                f"{record['profile']}; {record.get('machine', '')}; TensorFlow "
                f"{record.get('versions', {}).get('tensorflow', '?')}, Keras "
                f"{record.get('versions', {}).get('keras', '?')}; wall time per experiment: " +
