@@ -167,11 +167,13 @@ def test_full_profile_headlines(tmp_path):
     record = module.REPORT.run(profile="full", logdir=tmp_path)
     rows = {row["id"]: row for row in record["headlines"]}
     assert len(rows) == 46
-    failed = sorted(row["id"] for row in rows.values() if not row["passed"])
+    # The run-time rows measure this machine, not the reproduction: reported, not pinned here.
+    failed = sorted(i for i, row in rows.items()
+                    if not row["passed"] and not i.startswith("batch.runtime_"))
     assert failed == sorted(KNOWN_FULL_FAILS), failed
+    assert all(rows[f"batch.runtime_{b}"]["reproduced"] > 0 for b in ("128", "1024", "10K", "20K"))
 
 
-# Full-profile headlines that did not come out in the (partial: no section b) full run on
-# 2 loaded cores; the run-time rows depend on the machine (see docs/hw2_mydnn.md).
-KNOWN_FULL_FAILS = ["batch.runtime_128", "batch.runtime_1024", "batch.runtime_10K",
-                    "batch.runtime_20K", "arch.test_acc_row6", "arch.test_acc_row8"]
+# Full-profile headlines that did not come out in the recorded full run (seed 0): both rows
+# are better than the report's (see README, "Technion 236606 HW2 (mydnn)").
+KNOWN_FULL_FAILS = ["arch.test_acc_row6", "arch.test_acc_row8"]
