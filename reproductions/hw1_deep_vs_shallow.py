@@ -20,7 +20,11 @@ Description: the report trains fully connected networks with Adam, lr 0.001 (PyT
      10^2-10^3 (figures 14-15).
 Data: MNIST shipped in tfdl (60,000 train / 10,000 test); the functions are sampled here.
 Command: python reproductions/hw1_deep_vs_shallow.py [--profile quick] [--only task] [--seeds N]
-Result: see docs/hw1_deep_vs_shallow.md (headline table, wall time on 2 shared CPU cores).
+Result (full profile, --seeds 3, ~25 min per seed on 2 CPU cores; README table): 26/33 headlines
+  hold. FAIL: cos converges no slower than arcsinh on the inferred range [-2pi, 2pi]; MNIST test
+  accuracy 0.965 (three depths), just above the report's 95-96%; 2 PCs hold 49% of the
+  trajectories' variance (< our 50%); Adam on ||g||^2 leaves ||g|| at ~0.85 of its start; with
+  equal epochs batch 30 is most accurate, not 10^2-10^3. Sensitivity falls with batch size.
 """
 
 import sys
