@@ -36,7 +36,8 @@ Result (full profile on 2 CPU cores; README table, docs/ex4_mlp_cnn.md): 28/33 h
 norm, batch size on the mean (best batch 128), the depth x width grid (best d6_w64 0.965) and sine
 features reproduce; batch 1 and 16 are more accurate than the report's; d1_w16 0.9099 is just
 under the bound 0.910. Q5: the 100 x 4 net diverges for seeds 0 and 1 on this CPU; seed 2 shows
-the report's vanishing gradients. Stand-in CNN (1 seed): pretraining helps and lr 0.001 is chosen, as in the report, but XGBoost is the best row.
+the report's vanishing gradients. Stand-in CNN (1 seed): pretraining helps and lr 0.001 is
+chosen, as in the report, but XGBoost is the best row.
 """
 
 import math
