@@ -502,21 +502,19 @@ def figures(record, logdir):
                          f"{role} model {m[role]}: losses", xlabel="epoch")
     if "gradient_magnitude" in experiments:
         # One seed's run (probe steps differ between runs): the first that did not diverge.
-        trained = [(int(seed), run["metrics"])
-                   for seed, run in sorted(experiments["gradient_magnitude"].items(),
-                                           key=lambda item: int(item[0]))
-                   if not run["metrics"]["diverged"]]
+        runs = experiments["gradient_magnitude"]
+        trained = [seed for seed in sorted(runs, key=int) if not runs[seed]["metrics"]["diverged"]]
         if not trained:
             print("q5_gradient_magnitude.png not drawn: every seed's run diverged",
                   file=sys.stderr)
-    if "gradient_magnitude" in experiments and trained:
-        seed, m = trained[0]
-        plots.curves(logdir / "q5_gradient_magnitude.png",
-                     {f"layer {i}": (m["gradient_steps"],
-                                     [v if v is not None and v > 0 else np.nan for v in values])
-                      for i, values in m["mean_abs_gradient"].items()},
-                     f"100 x 4 MLP, seed {seed}: mean |dL/dW| per layer (gaps: exactly 0)",
-                     ylabel="mean |gradient|", logy=True, markers=True)
+        else:
+            seed, m = trained[0], runs[trained[0]]["metrics"]
+            plots.curves(logdir / "q5_gradient_magnitude.png",
+                         {f"layer {i}": (m["gradient_steps"],
+                                         [v if v is not None and v > 0 else np.nan for v in values])
+                          for i, values in m["mean_abs_gradient"].items()},
+                         f"100 x 4 MLP, seed {seed}: mean |dL/dW| per layer (gaps: exactly 0)",
+                         ylabel="mean |gradient|", logy=True, markers=True)
 
 
 
