@@ -16,3 +16,16 @@ import pytest  # noqa: E402
 @pytest.fixture(autouse=True)
 def _seeded():
     keras.utils.set_random_seed(0)
+
+
+def reports_dir():
+    """The folder of the reports' texts (`$TFDL_REPORTS_DIR`, or `shared/reports` beside the
+    checkout, as CI lays it out), or None."""
+    from pathlib import Path
+
+    candidates = [os.environ.get("TFDL_REPORTS_DIR"),
+                  Path(__file__).resolve().parents[2] / "shared" / "reports"]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return None

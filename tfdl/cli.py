@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 EXIT_USAGE = 2
+SCHEMA_VERSION = 2  # the results.json layout this tfdl reads (tfdl.experiment.SCHEMA_VERSION)
 
 
 def _fail(message):
@@ -49,7 +50,8 @@ def report_parser(report, prog=None):
     parser.add_argument("--only", nargs="+", metavar="NAME",
                         help="run only these experiments (see below)")
     parser.add_argument("--seeds", type=_positive_int, default=1, metavar="N",
-                        help="run each experiment with seeds 0..N-1; headlines use the mean")
+                        help="run each experiment with seeds 0..N-1; each claim is checked per "
+                             "seed and holds when at least 2 of every 3 seeds pass")
     parser.add_argument("--logdir", metavar="DIR",
                         help=f"where logs, figures and results.json go (default logs/{report.name})")
     parser.add_argument("--data-dir", metavar="DIR",
@@ -64,7 +66,8 @@ def report_parser(report, prog=None):
 def run_report(report, argv=None):
     """Parses arguments, runs the report, prints the headline table; returns the exit code."""
     from tfdl.data import DataError
-    from tfdl.table import all_passed, format_table
+    from tfdl.experiment import all_hold
+    from tfdl.table import format_table
 
     args = report_parser(report).parse_args(argv)
     if args.only:
@@ -89,7 +92,7 @@ def run_report(report, argv=None):
         return 130
     print(format_table(record))
     print(f"results: {logdir / 'results.json'}   tensorboard --logdir {logdir}")
-    return 0 if all_passed(record) else 1
+    return 0 if all_hold(record) else 1
 
 
 def _report_options(report, args):
@@ -173,9 +176,26 @@ def _report(paths):
             return _fail(f"{path} is not a results.json record")
         if "headlines" not in record:
             return _fail(f"{path} has no headlines yet (the run did not finish)")
+        if record.get("schema_version") != SCHEMA_VERSION:
+            return _fail(f"{path} was written by an older tfdl (record schema "
+                         f"{record.get('schema_version', 1)}, this tfdl reads {SCHEMA_VERSION}); "
+                         "rerun the reproduction to record it again")
+        _mark_stale(record)
         print(format_markdown(record) if markdown else format_table(record))
         print()
     return 0
+
+
+def _mark_stale(record):
+    """Marks the rows whose results were recorded with code other than today's (when the
+    report's script is found)."""
+    try:
+        fingerprint = load_report(record["report"]).fingerprint()
+    except KeyError:
+        return
+    for row in record["headlines"]:
+        entries = record["experiments"].get(row["experiment"], {}).values()
+        row["stale"] = any(e.get("fingerprint") != fingerprint for e in entries)
 
 
 def main(argv=None):

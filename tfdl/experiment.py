@@ -16,19 +16,22 @@ the report, the claims that check them and the figures they draw, and calls
 
 Results are written to `<logdir>/results.json` after every experiment and seed, so
 an interrupted run loses at most the experiment in progress; rerunning the same
-command skips what is already recorded for the same settings. Each write merges into the
-file on disk under a lock, so two runs with different `--only` can share a log directory
-(e.g. one per CPU core).
+command skips what is already recorded for the same settings and the same code (the
+fingerprint: the script, tfdl's sources, TensorFlow/Keras/NumPy versions), and reruns the rest
+from empty run directories. Each write merges into the file on disk under a lock, so two runs
+with different `--only` can share a log directory (e.g. one per CPU core).
 """
 
 import contextlib
 import dataclasses
+import datetime
 import fcntl
 import hashlib
 import inspect
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -39,6 +42,9 @@ import numpy as np
 import tensorflow as tf
 
 from tfdl import __version__, stats
+from tfdl.claims import HEADLINE, NOT_RUN, PROTOCOL, holds
+
+SCHEMA_VERSION = 2  # results.json layout; see `evaluate_claims` and `Report.run`
 
 
 def set_seed(seed, deterministic=True):
@@ -70,10 +76,18 @@ class Context:
     experiment: str
     data_dir: str | None = None
     options: dict = dataclasses.field(default_factory=dict)
+    _emptied: set = dataclasses.field(default_factory=set, repr=False)
 
     def run_dir(self, *parts):
-        """TensorBoard run directory `<logdir>/<experiment>/<parts...>/seed<seed>`."""
+        """TensorBoard run directory `<logdir>/<experiment>/<parts...>/seed<seed>`.
+
+        The first call for a path in this run empties it, so a rerun (say, after an
+        interrupted one) never leaves TensorBoard two event files for one run.
+        """
         path = self.logdir.joinpath(self.experiment, *map(str, parts), f"seed{self.seed}")
+        if path not in self._emptied:
+            shutil.rmtree(path, ignore_errors=True)
+            self._emptied.add(path)
         path.mkdir(parents=True, exist_ok=True)
         return path
 
@@ -107,6 +121,8 @@ class Report:
         self.claims = []
         self.figures = []
         self.options = []
+        # The script that declares this report: part of the fingerprint.
+        self.script = Path(sys._getframe(1).f_globals.get("__file__", "")).resolve()
 
     def option(self, *flags, **kwargs):
         """Declares an extra command-line option of this report (`argparse.add_argument`
@@ -128,10 +144,29 @@ class Report:
                 raise ValueError(f"claim {claim.id} names unknown experiment {claim.experiment}")
             self.claims.append(claim)
 
-    def figure(self, fn):
-        """Decorator registering `fn(results, outdir)` drawing figures from the results."""
-        self.figures.append(fn)
-        return fn
+    def figure(self, *needs):
+        """Decorator registering `fn(record, outdir)`, drawing figures from the experiments
+        `needs` (names); it is drawn when all of them are recorded, and skipped otherwise.
+
+        Example: `@REPORT.figure("batch_size", "learning_rate")`.
+        """
+        if not needs or not all(isinstance(n, str) for n in needs):
+            raise TypeError("REPORT.figure takes the names of the experiments the figure reads: "
+                            "@REPORT.figure('experiment', ...)")
+        unknown = [n for n in needs if n not in self.experiments]
+        if unknown:
+            raise ValueError(f"figure needs unknown experiment {', '.join(unknown)}")
+
+        def register(fn):
+            self.figures.append((needs, fn))
+            return fn
+
+        return register
+
+    def fingerprint(self):
+        """Hash of the code a run executes: this script, tfdl's sources and the versions of
+        TensorFlow, Keras and NumPy. A recorded result with another fingerprint is stale."""
+        return code_fingerprint(self.script)
 
     def main(self, argv=None):
         """Command-line entry point; returns the exit code (0 iff every headline holds)."""
@@ -155,17 +190,21 @@ class Report:
         seed_list = list(range(seeds))
         record["seeds"] = sorted(set(record.get("seeds", [])) | set(seed_list))
         config = self.profiles[profile]
+        fingerprint = self.fingerprint()
         started = time.perf_counter()
         for index, name in enumerate(names, start=1):
             experiment = self.experiments[name]
-            settings = _settings_hash(config, experiment.fn, options)
+            settings = _settings_hash(config, name, options)
             for seed in seed_list:
                 done = record["experiments"].get(name, {}).get(str(seed))
                 heading = f"[{index}/{len(names)}] {name} (seed {seed})"
-                if done and done["settings"] == settings:
+                if done and done["settings"] == settings and done.get("fingerprint") == fingerprint:
                     print(f"{heading}: recorded in {logdir / 'results.json'}, skipped "
                           "(--fresh reruns it)", file=sys.stderr)
                     continue
+                if done:
+                    print(f"{heading}: recorded with other code or settings, rerunning",
+                          file=sys.stderr)
                 print(f"{heading}: {experiment.doc}", file=sys.stderr, flush=True)
                 set_seed(seed)
                 ctx = Context(config=config, profile=profile, seed=seed, logdir=logdir,
@@ -174,8 +213,8 @@ class Report:
                 metrics = experiment.fn(ctx)
                 wall = time.perf_counter() - t0
                 print(f"{heading}: done in {wall:.0f}s", file=sys.stderr, flush=True)
-                entry = {"settings": settings, "wall_s": round(wall, 2),
-                         "metrics": _jsonable(metrics)}
+                entry = {"settings": settings, "fingerprint": fingerprint,
+                         "wall_s": round(wall, 2), "metrics": _jsonable(metrics)}
 
                 def add(r, name=name, seed=seed, entry=entry):
                     r["experiments"].setdefault(name, {})[str(seed)] = entry
@@ -183,31 +222,40 @@ class Report:
                 record = _update_record(self, logdir / "results.json", record, add)
 
         def finish(r):
-            r["headlines"] = evaluate_claims(self.claims, r)
+            r["fingerprint"] = fingerprint
+            r["headlines"] = evaluate_claims(self.claims, r, fingerprint)
             r["run_wall_s"] = round(time.perf_counter() - started, 1)
 
         record = _update_record(self, logdir / "results.json", record, finish)
-        for draw in self.figures:
-            try:
+        for needs, draw in self.figures:
+            if all(name in record["experiments"] for name in needs):
                 draw(record, logdir)
-            except KeyError:
-                pass  # an experiment this figure needs was not run (--only)
         return record
 
 
-def evaluate_claims(claims, record):
-    """Headline rows for every claim whose experiment has results in `record`."""
+def evaluate_claims(claims, record, fingerprint=None):
+    """The table's rows: every claim whose experiment has results in `record`, evaluated on
+    each recorded seed (see `Claim.evaluate`). With `fingerprint` (the current code's), a row
+    resting on a result recorded with other code is marked `stale`."""
     rows = []
     for claim in claims:
         per_seed = record["experiments"].get(claim.experiment, {})
         seeds = [str(s) for s in record["seeds"] if str(s) in per_seed]
         if not seeds or not claim.applies_to(record.get("profile")):
             continue
-        seed_metrics = [per_seed[s]["metrics"] for s in seeds]
-        row = claim.evaluate(stats.mean_nested(seed_metrics), seed_metrics)
-        row["seeds"] = len(seeds)
+        row = claim.evaluate({s: per_seed[s]["metrics"] for s in seeds})
+        if fingerprint is not None:
+            row["stale"] = any(per_seed[s].get("fingerprint") != fingerprint for s in seeds)
         rows.append(row)
     return rows
+
+
+def all_hold(record):
+    """True iff at least one headline was checked and every checked headline and protocol
+    check holds (own checks and rows whose experiment could not run do not count)."""
+    rows = [r for r in record.get("headlines", [])
+            if r["kind"] in (HEADLINE, PROTOCOL) and r["verdict"] != NOT_RUN]
+    return any(r["kind"] == HEADLINE for r in rows) and all(holds(r) for r in rows)
 
 
 def seed_metrics(record, experiment):
@@ -251,12 +299,17 @@ def _load_or_start(report, path, profile, fresh):
     if path.is_file() and not fresh:
         try:
             record = json.loads(path.read_text())
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, UnicodeDecodeError):
             record = None
-            print(f"{path} is unreadable; starting a new record", file=sys.stderr)
+            aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
+            os.replace(path, aside)
+            print(f"warning: {path} is unreadable; moved to {aside.name}, starting a new record",
+                  file=sys.stderr)
         if record and record.get("profile") == profile and record.get("report") == report.name:
+            record["schema_version"] = SCHEMA_VERSION
             return record
     return {
+        "schema_version": SCHEMA_VERSION,
         "report": report.name,
         "report_file": report.report_file,
         "title": report.title,
@@ -268,15 +321,32 @@ def _load_or_start(report, path, profile, fresh):
         },
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, "
                    f"{'GPU' if tf.config.list_physical_devices('GPU') else 'no GPU'}",
+        "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "",
         "experiments": {},
     }
 
 
-def _settings_hash(config, fn, options=None):
-    source = json.dumps(config, sort_keys=True, default=str) + inspect.getsource(fn)
+def _settings_hash(config, experiment, options=None):
+    source = json.dumps(config, sort_keys=True, default=str) + experiment
     if options and any(v is not None for v in options.values()):
         source += json.dumps(options, sort_keys=True, default=str)
     return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def code_fingerprint(script, package=None):
+    """Hash of `script`, every source file of the tfdl package (or `package`, a folder) and
+    the TensorFlow/Keras/NumPy versions."""
+    digest = hashlib.sha256()
+    package = Path(package or Path(__file__).resolve().parent)
+    script = Path(script)
+    digest.update(script.name.encode())
+    digest.update(script.read_bytes() if script.is_file() else b"")
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    digest.update(f"{tf.__version__} {keras.__version__} {np.__version__}".encode())
+    return digest.hexdigest()[:16]
 
 
 def _jsonable(value):
@@ -300,6 +370,9 @@ def write_json_atomic(path, data):
             json.dump(_jsonable(data), f, indent=1)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; readable like other outputs
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

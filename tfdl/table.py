@@ -1,4 +1,22 @@
-"""The headline table: claim · reported · reproduced (± std) · tolerance · PASS/FAIL."""
+"""The result tables of a record: headlines, own checks and protocol checks, each row
+claim · reported · reproduced (± std over seeds, or counts) · tolerance · seeds · result."""
+
+from tfdl.claims import (BETTER, HEADLINE, KINDS, NOT_RUN, OWN, PROTOCOL, REPORT_ERROR,
+                         VERDICTS, holds)
+
+_SECTIONS = {HEADLINE: "Headlines (the report's numbers and statements)",
+             OWN: "Own checks (no number in the report; the bar is ours, not counted)",
+             PROTOCOL: "Protocol checks (cannot fail by training; not counted)"}
+_LEGEND = {
+    "seeds": "seeds: each seed's verdict; a claim holds when at least 2 of every 3 seeds pass "
+             "(its pass rule).",
+    BETTER: "BETTER: beats the report's number beyond the tolerance where the report is a "
+            "bound; it does not count as holding.",
+    REPORT_ERROR: "REPORT ERROR: the report's number is wrong; the check uses the corrected "
+                  "value.",
+    "STALE": "STALE: recorded with other code than today's; rerun to refresh.",
+}
+HEADER = ("claim", "reported", "reproduced", "tolerance", "seeds", "result")
 
 
 def _fmt(value):
@@ -10,75 +28,130 @@ def _fmt(value):
         return f"{value:,}"
     if isinstance(value, float):
         return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return "(" + ", ".join(_fmt(v) for v in value) + ")"
     return str(value)
 
 
-def format_table(record):
-    """The headline table of a results record, as text."""
+def reproduced_cell(row):
+    """Mean ± std over the measured seeds, or each value's count over the seeds."""
+    if row["verdict"] == NOT_RUN:
+        return _fmt(row["reproduced"])
+    if row.get("counts"):
+        return ", ".join(f"{_fmt(v)} ({n}/{row['seeds']})" for v, n in row["counts"])
+    cell = _fmt(row["reproduced"])
+    if row.get("std") is not None:
+        cell += f" ± {row['std']:.2g}"
+    if 0 < row.get("measured", row["seeds"]) < row["seeds"]:
+        cell += f" ({row['measured']} of {row['seeds']} seeds)"
+    return cell
+
+
+def seeds_cell(row):
+    """Each per-seed verdict's count, e.g. "PASS 2/3, diverged 1/3"."""
+    counts = row.get("verdicts", {})
+    return ", ".join(f"{v} {counts[v]}/{row['seeds']}" for v in VERDICTS if counts.get(v))
+
+
+def result_cell(row):
+    cell = row["verdict"]
+    if cell == REPORT_ERROR:
+        cell += f" (correct {_fmt(row['corrected'])}: {row['corrected_verdict']})"
+    if row.get("stale"):
+        cell += " STALE"
+    return cell
+
+
+def _cells(row):
+    return (f"{row['id']}: {row['claim']}", _fmt(row["reported"]), reproduced_cell(row),
+            row["tolerance"], seeds_cell(row), result_cell(row))
+
+
+def summary(record):
+    """"N/M headlines hold …" over the headlines only; own and protocol checks apart."""
     rows = record.get("headlines", [])
-    title = (f"{record['title']} — {record['report']} (profile {record['profile']}, "
-             f"seeds {len(record.get('seeds', []))})")
-    header = ("claim", "reported", "reproduced", "tolerance", "result")
-    body = []
-    for row in rows:
-        reproduced = _fmt(row["reproduced"])
-        if row.get("std") is not None:
-            reproduced += f" ± {row['std']:.2g}"
-        body.append((f"{row['id']}: {row['claim']}", _fmt(row["reported"]), reproduced,
-                     row["tolerance"], _result(row["passed"])))
-    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    widths[0] = min(widths[0], 84)
+    parts = []
+    for kind in KINDS:
+        checked = [r for r in rows if r["kind"] == kind and r["verdict"] != NOT_RUN]
+        not_run = sum(r["kind"] == kind and r["verdict"] == NOT_RUN for r in rows)
+        if not checked and not not_run:
+            continue
+        extras = []
+        better = sum(r["verdict"] == BETTER for r in checked)
+        if better:
+            extras.append(f"{better} better than reported")
+        errors = sum(r["verdict"] == REPORT_ERROR for r in checked)
+        if errors:
+            extras.append(f"{errors} report error{'s' * (errors > 1)}")
+        if not_run:
+            extras.append(f"{not_run} not run")
+        name = {HEADLINE: "headlines hold", OWN: "own checks hold",
+                PROTOCOL: "protocol checks hold"}[kind]
+        parts.append(f"{sum(holds(r) for r in checked)}/{len(checked)} {name}"
+                     + (f" ({', '.join(extras)})" if extras else ""))
+    stale = sum(bool(r.get("stale")) for r in rows)
+    if stale:
+        parts.append(f"{stale} rows STALE (recorded with other code)")
+    return "; ".join(parts) or "no claims evaluated"
 
-    def line(cells):
-        first = cells[0] if len(cells[0]) <= widths[0] else cells[0][: widths[0] - 1] + "…"
-        return "  ".join([first.ljust(widths[0]), *(c.ljust(w) for c, w in zip(cells[1:], widths[1:]))])
 
-    out = [title, line(header), line(tuple("-" * w for w in widths))]
-    out += [line(r) for r in body]
+def _title(record):
+    seeds = record.get("seeds", [])
+    return (f"{record['title']} — {record['report']} (profile {record['profile']}, "
+            f"{len(seeds)} seed{'s' * (len(seeds) != 1)})")
+
+
+def format_table(record):
+    """The tables of a results record, as text."""
+    out = [_title(record)]
+    rows = record.get("headlines", [])
+    for kind in KINDS:
+        body = [_cells(r) for r in rows if r["kind"] == kind]
+        if not body:
+            continue
+        widths = [max(len(r[i]) for r in [HEADER, *body]) for i in range(len(HEADER))]
+        widths[0] = min(widths[0], 80)
+
+        def line(cells, widths=widths):
+            first = cells[0] if len(cells[0]) <= widths[0] else cells[0][: widths[0] - 1] + "…"
+            return "  ".join([first.ljust(widths[0]),
+                              *(c.ljust(w) for c, w in zip(cells[1:], widths[1:]))]).rstrip()
+
+        out += ["", _SECTIONS[kind], line(HEADER), line(tuple("-" * w for w in widths))]
+        out += [line(r) for r in body]
     notes = [f"  {r['id']}: {r['note']}" for r in rows if r.get("note")]
     if notes:
-        out += ["notes:", *notes]
-    passed = sum(r["passed"] is True for r in rows)
-    checked = [r for r in rows if r["passed"] is not None]
-    not_run = len(rows) - len(checked)
-    out.append(f"{passed}/{len(checked)} headlines hold"
-               + (f" ({not_run} not run)" if not_run else ""))
+        out += ["", "notes:", *notes]
+    out += ["", legend(rows), summary(record)]
     return "\n".join(out)
 
 
-def _result(passed):
-    return "NOT RUN" if passed is None else "PASS" if passed else "FAIL"
+def legend(rows):
+    """What the verdicts in `rows` mean (only those that occur)."""
+    present = {"seeds"} | {r["verdict"] for r in rows} | ({"STALE"} if any(
+        r.get("stale") for r in rows) else set())
+    return " ".join(text for key, text in _LEGEND.items() if key in present)
 
 
 def format_markdown(record):
-    """The headline table as a Markdown table (for the README), with the run's settings."""
-    seeds = len(record.get("seeds", []))
-    spread = " ± std" if seeds > 1 else ""
-    out = [f"| claim | reported | reproduced{spread} ({seeds} seed{'s' * (seeds > 1)}) "
-           "| tolerance | result |", "|---|---|---|---|---|"]
-    for row in record.get("headlines", []):
-        reproduced = _fmt(row["reproduced"])
-        if row.get("std") is not None:
-            reproduced += f" ± {row['std']:.2g}"
-        cells = [f"{row['id']}: {row['claim']}", _fmt(row["reported"]), reproduced,
-                 row["tolerance"], _result(row["passed"])]
-        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    """The tables as Markdown (for the README), with the run's settings."""
+    out = []
     rows = record.get("headlines", [])
-    out.append("")
-    checked = [r for r in rows if r["passed"] is not None]
-    not_run = len(rows) - len(checked)
-    out.append(f"{sum(r['passed'] is True for r in rows)}/{len(checked)} headlines hold"
-               + (f" ({not_run} not run)" if not_run else "") + "; profile "
-               f"{record['profile']}; {record.get('machine', '')}; TensorFlow "
-               f"{record.get('versions', {}).get('tensorflow', '?')}, Keras "
-               f"{record.get('versions', {}).get('keras', '?')}; wall time per experiment: " +
-               ", ".join(f"{name} {sum(s['wall_s'] for s in seeds_.values()):.0f} s"
-                         for name, seeds_ in record.get("experiments", {}).items()) + ".")
+    seeds = len(record.get("seeds", []))
+    for kind in KINDS:
+        body = [_cells(r) for r in rows if r["kind"] == kind]
+        if not body:
+            continue
+        if out:
+            out.append("")
+        out += [f"*{_SECTIONS[kind]}*", "",
+                f"| claim | reported | reproduced ({seeds} seed{'s' * (seeds != 1)}) | "
+                "tolerance | seeds | result |", "|---|---|---|---|---|---|"]
+        out += ["| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |" for cells in body]
+    versions = record.get("versions", {})
+    walls = ", ".join(f"{name} {sum(s['wall_s'] for s in by_seed.values()):.0f} s"
+                      for name, by_seed in record.get("experiments", {}).items())
+    out += ["", legend(rows), "", f"{summary(record)}; profile {record['profile']}; {record.get('machine', '')}; "
+            f"TensorFlow {versions.get('tensorflow', '?')}, Keras {versions.get('keras', '?')}; "
+            f"wall time per experiment (all seeds): {walls}."]
     return "\n".join(out)
-
-
-def all_passed(record):
-    """True iff at least one headline was checked and every checked one holds (rows whose
-    experiment could not run, `passed` None, are not counted)."""
-    rows = [r for r in record.get("headlines", []) if r["passed"] is not None]
-    return bool(rows) and all(r["passed"] for r in rows)
