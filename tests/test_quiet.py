@@ -1,0 +1,23 @@
+"""TensorFlow's start-up notices stay off a normal run; anything else on stderr still shows."""
+
+import os
+import subprocess
+import sys
+
+from tfdl import quiet
+
+
+def test_importing_tfdl_then_tensorflow_prints_no_start_up_notices():
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "TFDL_TF_LOGS")}
+    proc = subprocess.run([sys.executable, "-c", "import tfdl, keras, tensorflow as tf; "
+                           "print(tf.reduce_sum(tf.ones(3)).numpy())"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "3.0"
+    assert "absl::InitializeLog" not in proc.stderr and "oneDNN" not in proc.stderr
+
+
+def test_other_lines_written_during_the_capture_are_kept(capfd):
+    with quiet._stderr_filtered():
+        os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are "
+                    b"written to STDERR\nE0000 a real error\n")
+    assert capfd.readouterr().err == "E0000 a real error\n"
