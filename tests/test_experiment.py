@@ -275,3 +275,20 @@ def test_figures_declare_what_they_read_and_their_errors_surface(tmp_path):
         report.figure(lambda record, logdir: None)
     with pytest.raises(ValueError, match="unknown experiment"):
         report.figure("nope")
+
+
+def test_report_against_a_committed_record(tmp_path, capsys):
+    report = _toy_report([])
+    report.run(profile="quick", seeds=3, logdir=tmp_path / "record")
+    report.run(profile="quick", seeds=1, logdir=tmp_path / "mine")
+    record = tmp_path / "record" / "results.json"
+    assert cli.main(["report", "--against", str(record), str(tmp_path / "mine")]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in out.splitlines()[1:] if line.strip()}
+    # the record's seeds give 0.5, 1.5, 2.5 (mean 1.5); ours (seed 0) gives 0.5: inside
+    assert lines["first.value"].split()[1:] == ["1.5", "±", "1", "0.5,", "1.5,", "2.5", "0.5",
+                                                "-1", "yes", "FAIL", "/", "FAIL"]
+    assert "n/a" in lines["second.accuracy"]  # diverged on both sides: nothing to compare
+    assert "2/2 claims inside the record's seed spread" in out
+    assert cli.main(["report", "--against", str(tmp_path / "none.json")]) == 2
+    assert "does not exist" in capsys.readouterr().err

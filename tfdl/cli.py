@@ -5,6 +5,10 @@ usage:
     tfdl run NAME [options]       run reproductions/NAME.py (options: tfdl run NAME --help)
     tfdl report [--markdown] [RESULTS.json…]
                                   headline tables from result records (default: logs/*/)
+    tfdl report --against RECORD [RESULTS.json]
+                                  your run (default: logs/<report>/) claim by claim against a
+                                  committed record (results/<report>.json): delta, and whether
+                                  your seeds lie inside the record's seed spread
 """
 
 import argparse
@@ -157,32 +161,60 @@ def _run(argv):
     return report.main(argv[1:])
 
 
-def _report(paths):
-    from tfdl.table import format_markdown, format_table
+class _RecordError(Exception):
+    pass
 
-    markdown = "--markdown" in paths
-    paths = [p for p in paths if p != "--markdown"]
-    files = [Path(p) for p in paths] or sorted(Path("logs").glob("*/results.json"))
-    if not files:
-        return _fail("no results.json given and none under logs/*/")
-    for path in files:
-        if path.is_dir():
-            path = path / "results.json"
-        try:
-            record = json.loads(path.read_text())
-        except FileNotFoundError:
-            return _fail(f"{path} does not exist")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return _fail(f"{path} is not a results.json record")
-        if "headlines" not in record:
-            return _fail(f"{path} has no headlines yet (the run did not finish)")
-        if record.get("schema_version") != SCHEMA_VERSION:
-            return _fail(f"{path} was written by an older tfdl (record schema "
-                         f"{record.get('schema_version', 1)}, this tfdl reads {SCHEMA_VERSION}); "
-                         "rerun the reproduction to record it again")
-        _mark_stale(record)
-        print(format_markdown(record) if markdown else format_table(record))
-        print()
+
+def _read_record(path):
+    path = Path(path)
+    if path.is_dir():
+        path = path / "results.json"
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise _RecordError(f"{path} does not exist") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise _RecordError(f"{path} is not a results.json record") from None
+    if not isinstance(record, dict) or "headlines" not in record:
+        raise _RecordError(f"{path} has no headlines yet (the run did not finish)")
+    if record.get("schema_version") != SCHEMA_VERSION:
+        raise _RecordError(f"{path} was written by an older tfdl (record schema "
+                           f"{record.get('schema_version', 1)}, this tfdl reads "
+                           f"{SCHEMA_VERSION}); rerun the reproduction to record it again")
+    return record
+
+
+def _report(args):
+    from tfdl.table import format_against, format_markdown, format_table
+
+    markdown = "--markdown" in args
+    args = [a for a in args if a != "--markdown"]
+    against = None
+    if "--against" in args:
+        at = args.index("--against")
+        if at + 1 >= len(args):
+            return _fail("--against needs a record, e.g. results/hw2_mydnn.json")
+        against = args[at + 1]
+        args = args[:at] + args[at + 2:]
+    try:
+        if against is not None:
+            reference = _read_record(against)
+            record = _read_record(args[0] if args else Path("logs") / reference["report"])
+            if record["report"] != reference["report"]:
+                return _fail(f"{against} is {reference['report']}'s record, your run is "
+                             f"{record['report']}'s")
+            print(format_against(reference, record))
+            return 0
+        files = [Path(p) for p in args] or sorted(Path("logs").glob("*/results.json"))
+        if not files:
+            return _fail("no results.json given and none under logs/*/")
+        for path in files:
+            record = _read_record(path)
+            _mark_stale(record)
+            print(format_markdown(record) if markdown else format_table(record))
+            print()
+    except _RecordError as err:
+        return _fail(str(err))
     return 0
 
 

@@ -318,6 +318,7 @@ def _load_or_start(report, path, profile, fresh):
         "versions": {
             "tfdl": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
             "numpy": np.__version__, "python": platform.python_version(),
+            "constraints": constraints_hash(),
         },
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, "
                    f"{'GPU' if tf.config.list_physical_devices('GPU') else 'no GPU'}",
@@ -332,6 +333,13 @@ def _settings_hash(config, experiment, options=None):
     if options and any(v is not None for v in options.values()):
         source += json.dumps(options, sort_keys=True, default=str)
     return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def constraints_hash():
+    """SHA-256 (first 16 hex digits) of the checkout's constraints.txt, the pinned versions the
+    committed records were made with; None when tfdl is not run from a checkout."""
+    path = Path(__file__).resolve().parents[1] / "constraints.txt"
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else None
 
 
 def code_fingerprint(script, package=None):

@@ -155,3 +155,61 @@ def format_markdown(record):
             f"TensorFlow {versions.get('tensorflow', '?')}, Keras {versions.get('keras', '?')}; "
             f"wall time per experiment (all seeds): {walls}."]
     return "\n".join(out)
+
+
+def _measured(row):
+    return [s["value"] for s in row.get("per_seed", []) if s["verdict"] in ("PASS", "FAIL",
+                                                                            BETTER)]
+
+
+def agreement(reference, row):
+    """How `row` (a user's run) sits against the same claim in `reference` (a committed
+    record's row): `(delta, inside)` — the difference of the aggregates (None for choices) and
+    whether every seed of the user's lies inside the record's seed spread ([min, max] of its
+    seeds' values; for choices, among its seeds' values). None where either is unmeasured."""
+    ours, theirs = _measured(row), _measured(reference)
+    if not ours or not theirs:
+        return None, None
+    numeric = reference.get("counts") is None and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in ours + theirs)
+    if not numeric:
+        return None, all(v in theirs for v in ours)
+    delta = row["reproduced"] - reference["reproduced"]
+    return delta, all(min(theirs) <= v <= max(theirs) for v in ours)
+
+
+def format_against(reference, record):
+    """Claim-by-claim comparison of a run with a committed record, as text."""
+    rows = {r["id"]: r for r in reference.get("headlines", [])}
+    header = ("claim", "record", "record seeds", "yours", "delta", "inside spread", "verdicts")
+    body, inside_count, compared = [], 0, 0
+    for row in record.get("headlines", []):
+        base = rows.get(row["id"])
+        if base is None:
+            body.append((row["id"], "(not in the record)", "", reproduced_cell(row), "", "",
+                         f"- / {row['verdict']}"))
+            continue
+        delta, inside = agreement(base, row)
+        compared += inside is not None
+        inside_count += bool(inside)
+        body.append((row["id"], reproduced_cell(base),
+                     ", ".join(_fmt(v) for v in _measured(base)) or "n/a",
+                     reproduced_cell(row), "" if delta is None else f"{delta:+.3g}",
+                     {True: "yes", False: "NO", None: "n/a"}[inside],
+                     f"{base['verdict']} / {row['verdict']}"))
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    widths[0] = min(widths[0], 40)
+    lines = [f"{record['report']}: your run (profile {record['profile']}, "
+             f"{len(record.get('seeds', []))} seeds) against the record (profile "
+             f"{reference['profile']}, {len(reference.get('seeds', []))} seeds, "
+             f"{reference.get('machine', '?')})"]
+    if record["profile"] != reference["profile"]:
+        lines.append(f"note: profiles differ ({record['profile']} vs {reference['profile']}): "
+                     "values are not expected to agree")
+    for cells in [header, tuple("-" * w for w in widths), *body]:
+        first = cells[0] if len(cells[0]) <= widths[0] else cells[0][: widths[0] - 1] + "…"
+        lines.append("  ".join([first.ljust(widths[0]),
+                                *(c.ljust(w) for c, w in zip(cells[1:], widths[1:]))]).rstrip())
+    lines.append(f"{inside_count}/{compared} claims inside the record's seed spread "
+                 "(verdicts: record / yours)")
+    return "\n".join(lines)
