@@ -10,10 +10,11 @@ import sys
 import numpy as np
 import pytest
 
-from tfdl import claims, cli, training
-from tfdl.experiment import Report, code_fingerprint, write_json_atomic
+from tfdl import claims, cli, runner, training
+from tfdl.experiment import Report, all_hold, code_fingerprint, write_json_atomic
 from tfdl.models import mlp
 from tfdl.stats import downsample, mean_nested, spearman, step_noise
+from tfdl.table import format_table
 
 
 def _toy_report(calls):
@@ -167,7 +168,7 @@ def test_cli_errors_are_one_line_with_exit_2(tmp_path, capsys):
 
 def test_cli_report_prints_table(tmp_path, capsys):
     report = _toy_report([])
-    assert report.main(["--logdir", str(tmp_path)]) == 1  # two claims fail by design
+    assert report.main(["--logdir", str(tmp_path), "--jobs", "1"]) == 1  # two claims fail
     out = capsys.readouterr().out
     assert "first.value" in out and "FAIL" in out
     assert cli.main(["report", str(tmp_path / "results.json")]) == 0
@@ -292,3 +293,22 @@ def test_report_against_a_committed_record(tmp_path, capsys):
     assert "2/2 claims inside the record's seed spread" in out
     assert cli.main(["report", "--against", str(tmp_path / "none.json")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_worker_processes_give_the_in_process_numbers_and_record_failures(tmp_path, toy_script):
+    toy_script.write_text(TOY_SCRIPT.replace(
+        'return {"value": SCALE}',
+        'if ctx.seed == 2:\n        raise ValueError("seed 2 breaks")\n'
+        '    import numpy as np\n    return {"value": SCALE, "draw": float(np.random.rand())}'))
+    report = cli.load_report("toy")
+    local = report.run(profile="quick", seeds=2, logdir=tmp_path / "local", threads=1)
+    pooled = report.run(profile="quick", seeds=3, logdir=tmp_path / "pool",
+                        runner=runner.ProcessPool(2), threads=1)
+    for seed in ("0", "1"):
+        assert (pooled["experiments"]["only"][seed]["metrics"]
+                == local["experiments"]["only"][seed]["metrics"])
+        assert pooled["experiments"]["only"][seed]["threads"] == 1
+    assert "2" not in pooled["experiments"]["only"]
+    assert "ValueError: seed 2 breaks" in pooled["failures"]["only/2"]["error"]
+    assert "1 unit FAILED (only/2: ValueError: seed 2 breaks)" in format_table(pooled)
+    assert not all_hold(pooled)

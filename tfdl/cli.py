@@ -62,6 +62,12 @@ def report_parser(report, prog=None):
                         help="folder holding datasets other than MNIST (default $TFDL_DATA_DIR)")
     parser.add_argument("--fresh", action="store_true",
                         help="ignore recorded results and rerun everything")
+    parser.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
+                        help="run up to N units (experiment x seed) at once in worker processes "
+                             "(default: the CPU cores, %(default)s); 1 runs them in this process")
+    parser.add_argument("--threads", type=_positive_int, metavar="N",
+                        help="TensorFlow threads per unit (default: the cores divided by the "
+                             "units running at once); a seed's numbers do not depend on it")
     for flags, kwargs in getattr(report, "options", ()):
         parser.add_argument(*flags, **kwargs)
     return parser
@@ -84,10 +90,15 @@ def run_report(report, argv=None):
     logdir = Path(args.logdir or Path("logs") / report.name)
     if logdir.exists() and not logdir.is_dir():
         return _fail(f"--logdir {logdir} exists and is not a directory")
+    from tfdl import runner
+
+    units = len(args.only or report.experiments) * args.seeds
+    jobs = min(args.jobs, units)
     try:
         record = report.run(profile=args.profile, only=args.only, seeds=args.seeds,
                             logdir=logdir, data_dir=args.data_dir, fresh=args.fresh,
-                            options=_report_options(report, args))
+                            options=_report_options(report, args), threads=args.threads,
+                            runner=runner.ProcessPool(jobs) if jobs > 1 else runner.InProcess())
     except DataError as err:
         return _fail(str(err))
     except KeyboardInterrupt:

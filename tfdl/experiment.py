@@ -175,58 +175,94 @@ class Report:
         return cli.run_report(self, argv)
 
     def run(self, profile="full", only=None, seeds=1, logdir=None, data_dir=None, fresh=False,
-            options=None):
+            options=None, runner=None, threads=None):
         """Runs the experiments, records results, evaluates the claims.
+
+        Args:
+            runner: where the units (experiment × seed) execute: a `tfdl.runner` runner
+                (default `InProcess()`, one after another in this process).
+            threads: TensorFlow threads per unit (default: the cores divided by the runner's
+                parallel units).
 
         Returns:
             The results record (a dict, as written to `results.json`).
         """
+        from tfdl import runner as runners
+
+        runner = runner or runners.InProcess()
+        threads = threads or runners.default_threads(runner.jobs)
         logdir = Path(logdir or Path("logs") / self.name)
         logdir.mkdir(parents=True, exist_ok=True)
+        path = logdir / "results.json"
         names = list(only or self.experiments)
-        record = _load_or_start(self, logdir / "results.json", profile, fresh)
+        record = _load_or_start(self, path, profile, fresh)
         if fresh:
-            write_json_atomic(logdir / "results.json", record)
+            write_json_atomic(path, record)
         seed_list = list(range(seeds))
         record["seeds"] = sorted(set(record.get("seeds", [])) | set(seed_list))
         config = self.profiles[profile]
         fingerprint = self.fingerprint()
         started = time.perf_counter()
+        units, headings = [], {}
         for index, name in enumerate(names, start=1):
-            experiment = self.experiments[name]
             settings = _settings_hash(config, name, options)
             for seed in seed_list:
                 done = record["experiments"].get(name, {}).get(str(seed))
                 heading = f"[{index}/{len(names)}] {name} (seed {seed})"
                 if done and done["settings"] == settings and done.get("fingerprint") == fingerprint:
-                    print(f"{heading}: recorded in {logdir / 'results.json'}, skipped "
-                          "(--fresh reruns it)", file=sys.stderr)
+                    print(f"{heading}: recorded in {path}, skipped (--fresh reruns it)",
+                          file=sys.stderr)
                     continue
                 if done:
                     print(f"{heading}: recorded with other code or settings, rerunning",
                           file=sys.stderr)
-                print(f"{heading}: {experiment.doc}", file=sys.stderr, flush=True)
-                set_seed(seed)
-                ctx = Context(config=config, profile=profile, seed=seed, logdir=logdir,
-                              experiment=name, data_dir=data_dir, options=dict(options or {}))
-                t0 = time.perf_counter()
-                metrics = experiment.fn(ctx)
-                wall = time.perf_counter() - t0
-                print(f"{heading}: done in {wall:.0f}s", file=sys.stderr, flush=True)
-                entry = {"settings": settings, "fingerprint": fingerprint,
-                         "wall_s": round(wall, 2), "metrics": _jsonable(metrics)}
+                unit = runners.Unit(self.name, str(self.script), name, seed, profile,
+                                    str(logdir), fingerprint,
+                                    threads, data_dir, tuple(sorted((options or {}).items())))
+                units.append(unit)
+                headings[unit] = (heading, settings)
+        if units and runner.jobs > 1:
+            print(f"{len(units)} units on {runner.jobs} workers, {threads} TensorFlow threads "
+                  "each", file=sys.stderr, flush=True)
 
-                def add(r, name=name, seed=seed, entry=entry):
-                    r["experiments"].setdefault(name, {})[str(seed)] = entry
+        def outcomes():
+            for unit in units:  # in-process: announce each unit as it starts
+                if runner.jobs == 1:
+                    heading = headings[unit][0]
+                    print(f"{heading}: {self.experiments[unit.experiment].doc}", file=sys.stderr,
+                          flush=True)
+                yield unit
 
-                record = _update_record(self, logdir / "results.json", record, add)
+        for outcome in runner.run(outcomes(), self):
+            heading, settings = headings[outcome.unit]
+            key = f"{outcome.unit.experiment}/{outcome.unit.seed}"
+            if outcome.entry is None:
+                print(f"{heading}: FAILED: {outcome.error}", file=sys.stderr, flush=True)
+
+                def failed(r, key=key, outcome=outcome):
+                    r.setdefault("failures", {})[key] = {"error": outcome.error,
+                                                         "retries": outcome.retries}
+
+                record = _update_record(self, path, record, failed)
+                continue
+            print(f"{heading}: done in {outcome.entry['wall_s']:.0f}s", file=sys.stderr,
+                  flush=True)
+            entry = {"settings": settings, **outcome.entry}
+            if outcome.retries:
+                entry["retries"] = outcome.retries
+
+            def add(r, unit=outcome.unit, entry=entry, key=key):
+                r["experiments"].setdefault(unit.experiment, {})[str(unit.seed)] = entry
+                r.get("failures", {}).pop(key, None)
+
+            record = _update_record(self, path, record, add)
 
         def finish(r):
             r["fingerprint"] = fingerprint
             r["headlines"] = evaluate_claims(self.claims, r, fingerprint)
             r["run_wall_s"] = round(time.perf_counter() - started, 1)
 
-        record = _update_record(self, logdir / "results.json", record, finish)
+        record = _update_record(self, path, record, finish)
         for needs, draw in self.figures:
             if all(name in record["experiments"] for name in needs):
                 draw(record, logdir)
@@ -252,10 +288,12 @@ def evaluate_claims(claims, record, fingerprint=None):
 
 def all_hold(record):
     """True iff at least one headline was checked and every checked headline and protocol
-    check holds (own checks and rows whose experiment could not run do not count)."""
+    check holds and no unit failed (own checks and rows whose experiment could not run do not
+    count)."""
     rows = [r for r in record.get("headlines", [])
             if r["kind"] in (HEADLINE, PROTOCOL) and r["verdict"] != NOT_RUN]
-    return any(r["kind"] == HEADLINE for r in rows) and all(holds(r) for r in rows)
+    return (not record.get("failures") and any(r["kind"] == HEADLINE for r in rows)
+            and all(holds(r) for r in rows))
 
 
 def seed_metrics(record, experiment):

@@ -89,6 +89,10 @@ def summary(record):
                 PROTOCOL: "protocol checks hold"}[kind]
         parts.append(f"{sum(holds(r) for r in checked)}/{len(checked)} {name}"
                      + (f" ({', '.join(extras)})" if extras else ""))
+    failures = record.get("failures", {})
+    if failures:
+        parts.append(f"{len(failures)} unit{'s' * (len(failures) > 1)} FAILED ("
+                     + ", ".join(f"{k}: {v['error']}" for k, v in failures.items()) + ")")
     stale = sum(bool(r.get("stale")) for r in rows)
     if stale:
         parts.append(f"{stale} rows STALE (recorded with other code)")
