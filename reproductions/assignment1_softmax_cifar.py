@@ -16,10 +16,11 @@ The report trains softmax(W x + b) with cross-entropy + lambda * ||W||^2 and cla
 Run:  TFDL_DATA_DIR=../shared/data python reproductions/assignment1_softmax_cifar.py --seeds 3
       python reproductions/assignment1_softmax_cifar.py --profile quick       (CI, ~1 minute)
 
-Result (full profile, --seeds 3, JPEG stand-in, 2 shared CPU cores, 26 min): 14/16 headlines
-hold. Tests 2-4 land within 0.01 accuracy and 1% cost of Table 1, with the cost including
-lambda * ||W||^2; the gradient agrees with tf.GradientTape (~1e-11) and with 4-point centred
-differences (< 3.3e-7); the 2-point rows FAIL on a handful of near-zero entries (float64
+Result (full profile, --seeds 3, JPEG stand-in, 2 shared CPU cores, 26 min): 10/12 headlines
+hold and 4/4 protocol checks (our own gradient vs GradientTape and a 4-point stencil). Tests 2-4
+land within 0.01 accuracy and 1% cost of Table 1, with the cost including lambda * ||W||^2; the
+gradient agrees with tf.GradientTape (~1e-11) and with 4-point centred differences (< 3.3e-7);
+the 2-point rows (the report's own check) FAIL on a handful of near-zero entries (float64
 rounding, not the gradient). Test 1 (eta 0.1): 0.265 +- 0.010 over 15 inits vs the report's
 0.3029. Details: docs/assignment1_softmax_cifar.md.
 """
@@ -32,7 +33,8 @@ import tensorflow as tf
 
 from tfdl import callbacks as cb
 from tfdl import plots, softmax_gradients, training
-from tfdl.claims import Claim, at_least, at_most, is_true, within, within_relative
+from tfdl.claims import (HEADLINE, PROTOCOL, Claim, at_least, at_most, is_true, within,
+                         within_relative)
 from tfdl.data.cifar10 import CLASS_NAMES, is_standin, load_cifar10, standardize, template_images
 from tfdl.experiment import Report
 from tfdl.models import mlp, normal_init
@@ -112,24 +114,27 @@ def gradient_examinations(ctx):
     return out
 
 
-def _grad_claim(lam, reference, text, note=""):
+def _grad_claim(lam, reference, text, kind, note=""):
     key = f"lam{lam:g}_{reference}"
     return Claim(f"grad.lam{lam:g}.{reference}",
                  f"λ={lam:g}, d=3072, n=20: max rel. error of W and b vs {text}",
                  "gradient_examinations", reported=f"< {GRAD_TOLERANCE:g}",
+                 quote="for testing I set this to 10^{-6}",
                  value=lambda m: max(m[key]["max_W"], m[key]["max_b"]),
-                 check=at_most(GRAD_TOLERANCE), note=note)
+                 check=at_most(GRAD_TOLERANCE), kind=kind, note=note)
 
 
 CENTRED2_NOTE = ("2-point centred differences in float64 are accurate to ~1e-10 absolute "
                  "(rounding of J over 2h), so the few of the 30,720 W entries with |g| ~ 1e-6 "
                  "can exceed 1e-6 relative (count in results.json: entries_over_tolerance); the "
                  "4-point stencil resolves them. This matches the report's 'a bit unstable'.")
+# The 2-point stencil is the report's own check, which our run can contradict; the 4-point
+# stencil and GradientTape only test our analytic gradient, not the report's.
 for _lam in GRAD_LAMBDAS:
     REPORT.claim(
-        _grad_claim(_lam, "centred2", "2-point centred differences", CENTRED2_NOTE),
-        _grad_claim(_lam, "centred4", "4-point centred differences"),
-        _grad_claim(_lam, "tape", "tf.GradientTape"),
+        _grad_claim(_lam, "centred2", "2-point centred differences", HEADLINE, CENTRED2_NOTE),
+        _grad_claim(_lam, "centred4", "4-point centred differences", PROTOCOL),
+        _grad_claim(_lam, "tape", "tf.GradientTape", PROTOCOL),
     )
 
 
@@ -225,48 +230,65 @@ def _data_label(m):
     return "stand-in" if m["stand_in"] else "real CIFAR-10"
 
 
+def _diverged(*tests):
+    return lambda m: any(m[f"test{t}"]["diverged"] for t in tests)
+
+
+ROWS = {  # Table 1's rows as printed (tab-separated there): test, lambda, eta, accuracy, loss
+    1: "1 0 0.1 0.3029 6.4767",
+    2: "2 0 0.001 0.3975 1.7548",
+    3: "3 0.1 0.001 0.3969 1.8668",
+    4: "4 1 0.001 0.3791 1.9292",
+}
+
+
 def _accuracy_claim(test):
     lam, eta = TESTS[test]
     reported = REPORTED[test][0]
     # The issue's tolerances: ±0.015 on official CIFAR-10, ±0.02 on the JPEG stand-in.
     return Claim(f"table1.test{test}.accuracy", f"test {test} (λ={lam:g}, η={eta:g}) test accuracy",
-                 "four_tests", reported=reported,
+                 "four_tests", reported=reported, quote=ROWS[test],
                  value=lambda m: m[f"test{test}"]["test_accuracy"],
                  check=within(reported, 0.015), data_label=_data_label,
-                 checks={"stand-in": within(reported, 0.02)})
+                 checks={"stand-in": within(reported, 0.02)}, diverged=_diverged(test))
 
 
 REPORT.claim(
     *[_accuracy_claim(t) for t in (2, 3, 4)],
     *[Claim(f"table1.test{t}.cost", f"test {t} (λ={TESTS[t][0]:g}, η=0.001) test cost J "
-            "(cross-entropy + λ‖W‖²)", "four_tests", reported=REPORTED[t][1],
+            "(cross-entropy + λ‖W‖²)", "four_tests", reported=REPORTED[t][1], quote=ROWS[t],
             value=lambda m, t=t: m[f"test{t}"]["test_cost"],
-            check=within_relative(REPORTED[t][1], 0.10), data_label=_data_label)
+            check=within_relative(REPORTED[t][1], 0.10), data_label=_data_label,
+            diverged=_diverged(t))
       for t in (2, 3, 4)],
+    # Only the first test-1 init records its divergence flag; the others' values would be None.
     Claim("table1.test1.accuracy_gap", "test 1 (η=0.1) accuracy below test 2 (η=0.001), "
           f"mean of {CHAOS_SEEDS} inits; report: 0.3975 − 0.3029", "four_tests",
-          reported=round(0.3975 - 0.3029, 4),
+          reported=round(0.3975 - 0.3029, 4), quote=f"{ROWS[1]} {ROWS[2]}",
           value=lambda m: m["test2"]["test_accuracy"] - m["test1_inits"]["accuracy_mean"],
-          check=at_least(0.05)),
+          check=at_least(0.05), diverged=_diverged(1, 2)),
     Claim("table1.test1.cost_ratio", "test 1 cost / test 2 cost, mean of inits; report: "
           "6.4767 / 1.7548", "four_tests", reported=round(6.4767 / 1.7548, 2),
+          quote=f"{ROWS[1]} {ROWS[2]}",
           value=lambda m: m["test1_inits"]["cost_mean"] / m["test2"]["test_cost"],
-          check=at_least(3.0)),
+          check=at_least(3.0), diverged=_diverged(1, 2)),
     Claim("curves.jagged", "η=0.1 train-cost curve jaggedness / η=0.001's (std of "
           "epoch-to-epoch change)", "four_tests", reported="jagged vs smooth",
+          quote="the resulting graphs for loss and accuracy is really chaotic",
           value=lambda m: m["test1_inits"]["jaggedness_mean"] / m["test2"]["jaggedness"],
-          check=at_least(5.0)),
+          check=at_least(5.0), diverged=_diverged(1, 2)),
     Claim("curves.smooth_templates", "template total variation falls as λ grows "
           "(λ = 0 > 0.1 > 1, η=0.001)", "four_tests", reported="smoother with λ",
+          quote="The visualization of W becomes smoother when $lambda$ increases",
           value=lambda m: m["test2"]["template_tv"] > m["test3"]["template_tv"]
-          > m["test4"]["template_tv"], check=is_true()),
+          > m["test4"]["template_tv"], check=is_true(), diverged=_diverged(2, 3, 4)),
 )
 
 
 # ## Figures 1-4
 
 
-@REPORT.figure
+@REPORT.figure("four_tests")
 def figures(record, logdir):
     """Figures 1-4 from the first seed's run of each test (a mean over seeds would smooth
     away the jagged η=0.1 curve the figures are about)."""
