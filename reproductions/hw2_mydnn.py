@@ -10,17 +10,19 @@ and on f(x1, x2) = x1·exp(−x1² − x2²):
      then training with the best decay per norm and without: 0.9749 / 0.9737 / 0.9741;
   c. a 10-row architecture table (weights count, run time, train / test loss and accuracy) —
      its row 6 weights count (1,342,578,688) is wrong: 784-512-512-10 has 668,672 weights;
-  d. regression with 100 and 1,000 samples, 8 architectures, 200 epochs: best test MSE about
-     0.011 (100 samples) and 0.0083 (1,000 samples; the report prints MSEs as negative scores).
+  d. regression with 100 and 1,000 samples, 8 architectures, 200 epochs: best test MSE
+     0.0068 (100 samples) and 0.0043 (1,000 samples; the report prints MSEs as negative scores).
 Data: MNIST shipped in tfdl (first 10,000 training images are the validation set); the
 regression sets are drawn here.
 Command: python reproductions/hw2_mydnn.py [--profile quick] [--seeds N]
-Result (full profile, --seeds 3, ~15 min per seed on 2 CPU cores; README table): 42/46 headlines
-  hold. FAIL: run times at batch 128 and 10K are 15x and 13x faster than the report's, not 20x
+Result (full profile, --seeds 3, ~15 min per seed on 2 CPU cores; README table, counted before
+  claims were split into headlines / own / protocol checks): 42/46 claims hold. FAIL: run
+  times at batch 128 and 10K are 15x and 13x faster than the report's, not 20x
   (2 CPU cores); architecture rows 6 and 8 are ~0.011 more accurate than the report's. The
   report's row-6 weights count (1,342,578,688) is wrong: 668,672.
 """
 
+import math
 import sys
 
 import keras
@@ -28,7 +30,7 @@ import numpy as np
 
 from tfdl import plots, stats, training
 from tfdl.callbacks import ValidateEvery
-from tfdl.claims import Check, Claim, at_least, at_most, equals, is_true, within
+from tfdl.claims import OWN, PROTOCOL, Check, Claim, at_least, at_most, equals, is_true, within
 from tfdl.data import gaussian_bump, load_mnist, sample_function
 from tfdl.data.synthetic import grid
 from tfdl.experiment import Report, mean_metrics
@@ -43,10 +45,24 @@ BATCH_EPOCHS = [4, 10, 30, 30]
 REPORTED_ITERATIONS = [1560, 480, 150, 60]
 REPORTED_BATCH_TEST_ACC = [0.9747, 0.9691, 0.9482, 0.9261]
 REPORTED_BATCH_RUNTIME_S = [1280, 400, 270, 270]
+BATCH_QUOTES = ["128 4 1560 1280 sec 0.0840874 0.9754 0.0831195 0.9747",
+                "1024 10 480 400 sec 0.0829664 0.978515 0.1041465 0.9691",
+                "10K 30 150 270 sec 0.2006139 0.9425 0.1775361 0.9482",
+                "20K 30 60 270 sec 0.2700259 0.9195 0.2555614 0.9261"]
 REG_BATCH, REG_EPOCHS = 1024, 10
 REPORTED_BEST_DECAY = {"l1": 5e-7, "l2": 5e-6, "none": 1e-4}
 REPORTED_BEST_DECAY_ACC = {"l1": 0.9716, "l2": 0.9718, "none": 0.9717}
 REPORTED_FINAL_ACC = {"l1": 0.9749, "l2": 0.9737, "none": 0.9741}
+BEST_DECAY_QUOTES = {
+    "l1": "The weight decay with the best accuracy is 5e-07, giving a loss of 0.101523 and "
+          "accuracy of 0.9716",
+    "l2": "The weight decay with the max accuracy is 5e-06 giving a loss of 0.10176 and "
+          "accuracy of 0. 0.9718",
+    "none": "The weight decay with the max accuracy = 0.0001, where the loss is "
+            "0.1016795774770573, and accuracy = 0.9717",
+}
+FINAL_QUOTES = {"l1": "Loss = 0.08187, accuracy= 0.9749", "l2": "Loss =0.081762, accuracy= 0.9737",
+                "none": "Loss = 0.08237 and accuracy= 0.9741"}
 # Section c's table: hidden widths, weights, run time (s), train loss / acc, test loss / acc.
 ARCHITECTURES = [
     ([64], 50_816, 22.428, 0.048452, 0.9892, 0.0856, 0.9729),
@@ -59,6 +75,18 @@ ARCHITECTURES = [
     ([80, 512], 108_800, 60.797, 0.09717, 0.96679, 0.1155, 0.9637),
     ([100, 200], 100_400, 48.432, 0.051773, 0.9882, 0.09499, 0.9702),
     ([512, 80], 443_168, 136.785, 0.045381, 0.9892, 0.083578, 0.9749),
+]
+ARCH_QUOTES = [
+    "1 2 64 50,816 22.428 0.048452 0.9892 0.0856 0.9729",
+    "2 2 128 101,632 36.619 0.03774 0.99218 0.07867 0.9766",
+    "3 2 256 203,264 68.513 0.032775 0.991210 0.07744 0.9752",
+    "4 2 512 406,528 126.412 0.03132 0.99414 0.071216 0.9782",
+    "5 3 [64, 64] 54,912 27.664 0.06569 0.98535 0.097230 0.9697",
+    "6 3 [512, 512] 1,342,578,688 229.146 0.07086 0.981445 0.099679 0.9706",
+    "7 3 [128, 64] 109,184 43.134 0.053017 0.98730 0.092121 0.9707",
+    "8 3 [80, 512] 108,800 60.797 0.09717 0.96679 0.1155 0.9637",
+    "9 3 100, 200 100,400 48.432 0.051773 0.9882 0.09499 0.9702",
+    "10 3 512,80 443,168 136.785 0.045381 0.9892 0.083578 0.9749",
 ]
 CORRECT_ROW6_WEIGHTS = 784 * 512 + 512 * 512 + 512 * 10  # 668,672
 REGRESSION_WIDTHS = [[64], [128], [256], [400], [64, 64], [128, 64], [64, 128], [100, 200]]
@@ -84,6 +112,13 @@ OPTIMIZER, LEARNING_RATE = "adam", 0.002
 # Section b's searched grid: {1, 5} × 10^k, k = -7..-1 — spans the report's best decays
 # (5e-7, 5e-6) and reaches decays large enough to wreck the fit.
 DECAY_GRID = [m * 10.0 ** k for k in range(-7, 0) for m in (1, 5)]
+# "Too strong" decay, our bar: the report's text names no decay where accuracy drops (figures
+# 5-6 carry no readable values), so we take the smallest grid decay whose penalty on the
+# Glorot-initialized 784-128-10 kernels exceeds the initial cross-entropy ln 10 ≈ 2.3
+# (Σ|w| ≈ 4,200, Σw² ≈ 239): L1 1e-3, L2 1e-2. Declared before the run: there, test accuracy
+# is at least 0.01 (this script's accuracy tolerance) below the best searched decay's.
+TOO_STRONG_DECAY = {"l1": 1e-3, "l2": 1e-2}
+TOO_STRONG_DROP = 0.01
 # Final runs of section b: 20 epochs — figures 8-11 plot iterations up to ~950 (= 20 × 48
 # steps of 1024), beyond the 10 epochs (480 iterations) of the search.
 REG_FINAL_EPOCHS = 20
@@ -181,24 +216,28 @@ def _runtime_check(reported_s):
 
 
 REPORT.claim(
+    # Iterations = epochs × ⌊examples / batch⌋: arithmetic of the protocol.
     *[Claim(f"batch.iterations_{label}", f"batch {label}, {epochs} epochs: iterations",
             "batch_size", reported=n, value=lambda m, label=label: m["iterations"][label],
-            check=equals(n))
-      for label, epochs, n in zip(BATCH_LABELS, BATCH_EPOCHS, REPORTED_ITERATIONS)],
+            check=equals(n), kind=PROTOCOL, quote=quote)
+      for label, epochs, n, quote in zip(BATCH_LABELS, BATCH_EPOCHS, REPORTED_ITERATIONS,
+                                         BATCH_QUOTES)],
     *[Claim(f"batch.test_acc_{label}", f"batch {label}: test accuracy", "batch_size",
             reported=acc, value=lambda m, label=label: m["test_accuracy"][label],
-            check=within(acc, 0.01), profiles=("full",))
-      for label, acc in zip(BATCH_LABELS, REPORTED_BATCH_TEST_ACC)],
+            check=within(acc, 0.01), quote=quote, profiles=("full",))
+      for label, acc, quote in zip(BATCH_LABELS, REPORTED_BATCH_TEST_ACC, BATCH_QUOTES)],
     Claim("batch.acc_falls", "test accuracy falls as the batch grows (128 > 1024 > 10K > 20K)",
           "batch_size", reported="falls",
           value=lambda m: all(m["test_accuracy"][a] > m["test_accuracy"][b]
                               for a, b in zip(BATCH_LABELS, BATCH_LABELS[1:])),
-          check=is_true()),
+          check=is_true(),
+          quote="the more iterations of back propagation (i.e. using smaller batch sizes) "
+                "results in longer run-time yet increased accuracy"),
     *[Claim(f"batch.runtime_{label}", f"performance: batch {label} run time with per-iteration "
             "validation (s)", "batch_size", reported=seconds,
             value=lambda m, label=label: m["wall_s"][label], check=_runtime_check(seconds),
-            profiles=("full",))
-      for label, seconds in zip(BATCH_LABELS, REPORTED_BATCH_RUNTIME_S)],
+            quote=quote, profiles=("full",))
+      for label, seconds, quote in zip(BATCH_LABELS, REPORTED_BATCH_RUNTIME_S, BATCH_QUOTES)],
 )
 
 
@@ -206,6 +245,14 @@ REPORT.claim(
 
 def _norm_kwargs(norm, decay):
     return {"l1": decay} if norm == "l1" else {"l2": decay} if norm == "l2" else {}
+
+
+def _accuracy_at(search, decay):
+    """Test accuracy of the searched trial at `decay` (ValueError: not searched)."""
+    for value, accuracy in zip(search["decays"], search["test_accuracy"]):
+        if math.isclose(value, decay, rel_tol=1e-9):
+            return accuracy
+    raise ValueError(f"decay {decay:g} was not searched")
 
 
 @REPORT.experiment
@@ -263,22 +310,27 @@ REPORT.claim(
             f"{REPORTED_BEST_DECAY[norm]:g})", "regularization",
             reported=REPORTED_BEST_DECAY_ACC[norm],
             value=lambda m, norm=norm: m["searches"][norm]["best_test_accuracy"],
-            check=within(REPORTED_BEST_DECAY_ACC[norm], 0.01), profiles=("full",))
+            check=within(REPORTED_BEST_DECAY_ACC[norm], 0.01), quote=BEST_DECAY_QUOTES[norm],
+            profiles=("full",))
       for norm in ("l1", "l2")],
     *[Claim(f"reg.final_acc_{norm}", f"final training with {norm if norm == 'none' else 'best ' + norm.upper()}: "
             "test accuracy", "regularization", reported=REPORTED_FINAL_ACC[norm],
             value=lambda m, norm=norm: m["final"][norm]["test_accuracy"],
-            check=within(REPORTED_FINAL_ACC[norm], 0.01), profiles=("full",))
+            check=within(REPORTED_FINAL_ACC[norm], 0.01), quote=FINAL_QUOTES[norm],
+            profiles=("full",))
       for norm in ("l1", "l2", "none")],
-    # "Clearly below" fixed before the run: at least 0.05 accuracy lost at the largest decay.
-    *[Claim(f"reg.too_strong_{norm}", f"{norm.upper()}: best accuracy minus accuracy at the "
-            "largest searched decay", "regularization", reported="too strong hurts",
+    *[Claim(f"reg.too_strong_{norm}", f"{norm.upper()}: best decay's test accuracy minus that "
+            f"at decay {TOO_STRONG_DECAY[norm]:g} (penalty at init > ln 10)", "regularization",
+            reported="no decay named", kind=OWN,
             value=lambda m, norm=norm: (m["searches"][norm]["best_test_accuracy"]
-                                        - m["searches"][norm]["largest_decay_test_accuracy"]),
-            check=at_least(0.05))
+                                        - _accuracy_at(m["searches"][norm],
+                                                       TOO_STRONG_DECAY[norm])),
+            check=at_least(TOO_STRONG_DROP), profiles=("full",))
       for norm in ("l1", "l2")],
+    # Zero by construction (no penalty reads the decay; seeded init): a protocol check.
     Claim("reg.none_search_noop", "search without regularizer: spread of test accuracy over "
-          "the decays", "regularization", reported="best 1e-4 → 0.9717",
+          "the decays", "regularization", reported="best 1e-4 → 0.9717", kind=PROTOCOL,
+          quote=BEST_DECAY_QUOTES["none"],
           value=lambda m: m["searches"]["none"]["spread"], check=at_most(0.0),
           note="the report's weight-decay search without regularization (figure 7) is a no-op: "
                "no penalty uses the decay, so its curve is run-to-run noise; with a seeded init "
@@ -311,16 +363,19 @@ _ROW6_NOTE = ("the report prints 1,342,578,688 weights for 784-512-512-10 = 784�
               "512·512·512·10 (a product where a sum belongs); the count is 784·512 + 512·512 + "
               "512·10 = 668,672 — the report's number is wrong.")
 REPORT.claim(
+    # Weight counts of the nets we build: protocol. Row 6's printed count is wrong.
     *[Claim(f"arch.weights_row{i}", f"row {i} {hidden}: weights (no biases)", "architecture",
-            reported=weights,
+            reported=weights, kind=PROTOCOL, quote=quote,
             value=lambda m, i=i: m["rows"][str(i)]["weights"],
             check=equals(CORRECT_ROW6_WEIGHTS if i == 6 else weights),
+            corrected=CORRECT_ROW6_WEIGHTS if i == 6 else None,
             note=_ROW6_NOTE if i == 6 else "")
-      for i, (hidden, weights, *_) in enumerate(ARCHITECTURES, start=1)],
+      for i, ((hidden, weights, *_), quote) in enumerate(zip(ARCHITECTURES, ARCH_QUOTES),
+                                                         start=1)],
     *[Claim(f"arch.test_acc_row{i}", f"row {i} {hidden}: test accuracy", "architecture",
             reported=row[-1], value=lambda m, i=i: m["rows"][str(i)]["test_accuracy"],
-            check=within(row[-1], 0.01), profiles=("full",))
-      for i, (hidden, *row) in enumerate(ARCHITECTURES, start=1)],
+            check=within(row[-1], 0.01), quote=quote, profiles=("full",))
+      for i, ((hidden, *row), quote) in enumerate(zip(ARCHITECTURES, ARCH_QUOTES), start=1)],
 )
 
 
@@ -397,33 +452,50 @@ def regression_decay(ctx):
 REPORT.claim(
     *(Claim(f"regr.decay_{n}", f"{n} samples, 128-64 net: test MSE rises with the L2 decay "
             "(Spearman; the report chose the minimal decay)", "regression_decay",
-            reported="minimal decay best",
+            reported="minimal decay best", quote=quote,
             value=lambda m, n=n: stats.spearman(m["decays"], m["test_mse"][str(n)]),
             check=at_least(0.8), profiles=("full",))
-      for n in REGRESSION_BATCH),
+      for n, quote in zip(REGRESSION_BATCH, (
+          "Seeing the above results, we chose to work weight minimal weight decay factor",
+          "Here also we chose to work with minimal weight decay to obtain minimal loss"))),
 )
 
 
 _MSE_NOTE = ("the report prints MSE with a minus sign (a score to maximize); shown here as "
              "positive MSE. For scale: predicting 0 everywhere gives MSE ≈ 0.0245, so the "
              "report's row-8 values for 1,000 samples (1.6 / 1.4) are a failed fit.")
+
+
+def _mse_bound(reported, limit):
+    """`check` and `better` of a best MSE: PASS up to `limit`; BETTER below the report's number
+    by the same factor (limit / reported) the upper bound allows above it. A factor, not a
+    difference: for 1,000 samples the bound is 2.1× the report's number, so a lower edge of
+    reported minus the same difference would be negative."""
+    floor = reported * reported / limit
+    return {"check": Check(f"≤ {limit:g} (< {floor:.3g}: better)", lambda v: v <= limit),
+            "better": Check(f"< {floor:.3g}", lambda v: v < floor)}
+
+
 REPORT.claim(
     Claim("regr.more_data_better", "best test MSE: 1,000 samples below 100 samples",
           "regression", reported="1,000 more accurate",
           value=lambda m: m["best"]["1000"]["test_mse"] < m["best"]["100"]["test_mse"],
-          check=is_true()),
+          check=is_true(),
+          quote="Naturally, the 1000-sample test set derived a more accurate fit"),
     Claim("regr.best_mse_100", "100 samples: best test MSE over the architectures", "regression",
-          reported=0.00678, value=lambda m: m["best"]["100"]["test_mse"], check=at_most(0.012),
-          note=_MSE_NOTE, profiles=("full",)),
+          reported=0.00678353, value=lambda m: m["best"]["100"]["test_mse"],
+          **_mse_bound(0.00678353, 0.012), note=_MSE_NOTE, profiles=("full",),
+          quote="5 3 [64, 64] -0.00419778 -0.00678353 -0.00682882 -0.00707502"),
     Claim("regr.best_mse_1000", "1,000 samples: best test MSE over the architectures",
-          "regression", reported=0.00429, value=lambda m: m["best"]["1000"]["test_mse"],
-          check=at_most(0.009), profiles=("full",)),
+          "regression", reported=0.00429218, value=lambda m: m["best"]["1000"]["test_mse"],
+          **_mse_bound(0.00429218, 0.009), profiles=("full",),
+          quote="6 3 [128, 64] -0.00516225 -0.00743214 -0.00367851 -0.00429218"),
 )
 
 
 ## Figures
 
-@REPORT.figure
+@REPORT.figure("batch_size")
 def batch_figures(record, logdir):
     """Figures 1-4: validation loss and accuracy per iteration, per batch size."""
     m = mean_metrics(record, "batch_size")
@@ -440,7 +512,7 @@ def batch_figures(record, logdir):
                      ylabel="accuracy")
 
 
-@REPORT.figure
+@REPORT.figure("regularization")
 def regularization_figures(record, logdir):
     """Figures 5-7 (accuracy and loss vs decay) and 8-11 (final runs per iteration)."""
     m = mean_metrics(record, "regularization")
@@ -476,7 +548,7 @@ def regularization_figures(record, logdir):
                  xlabel="iteration", ylabel="loss", smooth=5)
 
 
-@REPORT.figure
+@REPORT.figure("architecture")
 def architecture_figure(record, logdir):
     """Section c's table as a figure: test accuracy per row, report vs reproduction."""
     rows = mean_metrics(record, "architecture")["rows"]
@@ -488,7 +560,7 @@ def architecture_figure(record, logdir):
                     "Test accuracy per architecture", xlabel="row: hidden widths")
 
 
-@REPORT.figure
+@REPORT.figure("regression_decay")
 def regression_decay_figures(record, logdir):
     """Figures 12-13: test MSE vs the L2 weight decay, 100 and 1,000 samples."""
     m = mean_metrics(record, "regression_decay")
@@ -499,7 +571,7 @@ def regression_decay_figures(record, logdir):
                         xlabel="weight decay", ylabel="MSE", logx=True)
 
 
-@REPORT.figure
+@REPORT.figure("regression")
 def regression_figures(record, logdir):
     """Figures 14-15 (loss per epoch of the chosen fits) and the truth-vs-fit surfaces."""
     m = mean_metrics(record, "regression")
