@@ -1,9 +1,12 @@
 """Report 004 (Sharif HW2): the quick profile's headlines, and what its event files hold."""
 
+import copy
+
 import pytest
 
-from tfdl import events
+from tfdl import claims, events
 from tfdl.cli import load_report
+from tfdl.experiment import all_hold
 from tfdl.table import format_table
 
 
@@ -27,8 +30,21 @@ def test_quick_profile_headlines(quick_run):
     _, record = quick_run
     rows = {row["id"]: row for row in record["headlines"]}
     assert set(rows) == QUICK_CHECKED  # full-protocol numbers are not checked on short runs
-    failed = [(i, rows[i]["reproduced"]) for i in sorted(QUICK_HOLDS) if not rows[i]["passed"]]
+    failed = [(i, rows[i]["reproduced"]) for i in sorted(QUICK_HOLDS) if not claims.holds(rows[i])]
     assert not failed
+    assert rows["hist.complete"]["kind"] == claims.PROTOCOL  # our logger, not the report's result
+
+
+def test_a_diverged_run_is_not_measured(quick_run):
+    _, record = quick_run
+    report = load_report("hw2_init_variance")
+    metrics = copy.deepcopy(record["experiments"]["initialization"]["0"]["metrics"])
+    metrics["runs"]["var_2"]["diverged"] = True
+    verdicts = {c.id: c.seed_verdict(metrics)[1] for c in report.claims
+                if c.experiment == "initialization"}
+    for claim_id in ("init.best", "init.worst", "init.trend", "hist.saturation", "hist.vanishing"):
+        assert verdicts[claim_id] == claims.DIVERGED
+    assert verdicts["init.zero"] != claims.DIVERGED  # reads the zero-init run only
 
 
 def test_zero_init_weight_histogram_is_all_zeros_at_step_0(quick_run):
@@ -74,4 +90,4 @@ def test_figures_written(quick_run):
 def test_full_profile_reproduces_the_report(tmp_path):
     record = load_report("hw2_init_variance").run(profile="full", logdir=tmp_path)
     print(format_table(record))
-    assert all(row["passed"] for row in record["headlines"])
+    assert all_hold(record)
