@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from tfdl import boundaries, training
+from tfdl import boundaries, claims, training
 from tfdl import callbacks as cb
 from tfdl.data import DataError, load_europe
 from tfdl.features import SineFeatures
@@ -168,7 +168,9 @@ def test_quick_profile_headlines_hold(quick_run):
     _, record = quick_run
     rows = {row["id"]: row for row in record["headlines"]}
     assert QUICK_HEADLINES <= set(rows)
-    failed = [(i, rows[i]["reproduced"]) for i in QUICK_HEADLINES if not rows[i]["passed"]]
+    assert all(rows[i]["kind"] == claims.HEADLINE for i in QUICK_HEADLINES)
+    failed = [(i, rows[i]["reproduced"], rows[i]["verdicts"]) for i in QUICK_HEADLINES
+              if rows[i]["verdict"] != claims.PASS]
     assert not failed
 
 
@@ -188,12 +190,14 @@ def test_full_profile_headlines(tmp_path):
     from tfdl.cli import load_report
 
     record = load_report("ex4_mlp_cnn").run(profile="full", only=MLP_EXPERIMENTS, logdir=tmp_path)
-    failed = sorted(r["id"] for r in record["headlines"] if not r["passed"])
+    failed = sorted(r["id"] for r in record["headlines"]
+                    if r["verdict"] != claims.NOT_RUN and not claims.holds(r))
     assert failed == sorted(KNOWN_FULL_FAILS), failed
 
 
 # Full-profile headlines that did not come out for seed 0 in the recorded full run (README,
 # "HUJI Ex4"): the batch-size accuracies, the depth-1 model at the tolerance's edge (0.90998 vs
-# 0.910 here; 0.9101 on another CPU) and the Q5 net, which diverges for seed 0 on this CPU.
+# 0.910 here; 0.9101 on another CPU) and the Q5 net, which diverges for seed 0 on this CPU:
+# both Q5 claims read "diverged" then (a NaN net's chance accuracy is not measured).
 KNOWN_FULL_FAILS = ["q4.b1", "q4.b16", "q4.b128", "q4.b1024", "q4.best", "eval.worst_acc",
-                    "q5.vanish"]
+                    "q5.vanish", "q5.chance"]
