@@ -119,7 +119,7 @@ CNN_REPORTED = {"xgboost": 0.735, "scratch": 0.54, "probe": 0.6575, "logreg": 0.
             "finetune": 0.775}
 REPORTED_LR = 0.001
 
-# Inferred for part 3 (not in the report):
+# ## Inferred for part 3 (not in the report)
 # The course template's choices for the PyTorch baselines: Adam, batch 32, 224x224 inputs with
 # ImageNet normalization. Two logits with softmax cross-entropy stand for its one logit + BCE.
 CNN_OPTIMIZER, CNN_BATCH = "adam", 32

@@ -47,7 +47,7 @@ from tfdl.models import count_params, mlp
 from tfdl.pca import pca
 from tfdl.sensitivity import input_sensitivity
 
-## Setup: from the report
+# ## From the report
 
 OPTIMIZER, LEARNING_RATE = "adam", 0.001
 DEPTHS = {"shallow": 1, "middle": 3, "deep": 5}
@@ -64,7 +64,7 @@ FLAT_PARAMS = 16_640
 FLAT_BATCHES = [5, 30, 150, 600, 1500]  # five sizes "ranging from 5 to 1500"
 INTERP_BATCHES = (64, 1024)  # the assignment's pair for part 1
 
-## Setup: inferred (not in the report)
+# ## Inferred (not in the report)
 
 # ReLU hidden layers (PyTorch examples' default), Glorot-uniform init (Keras' default).
 ACTIVATION = "relu"
@@ -150,7 +150,7 @@ def _first_below(losses, threshold):
     return int(hits[0]) + 1 if len(hits) else None
 
 
-## Part 1, task 1: simulate a function
+# ## Part 1, task 1: simulate a function
 
 @REPORT.experiment
 def simulate_function(ctx):
@@ -212,7 +212,7 @@ REPORT.claim(
 )
 
 
-## Part 1, task 2: train on actual tasks
+# ## Part 1, task 2: train on actual tasks
 
 @REPORT.experiment
 def train_on_mnist(ctx):
@@ -265,7 +265,7 @@ REPORT.claim(
 )
 
 
-## Part 2, task 1: visualize the optimization process
+# ## Part 2, task 1: visualize the optimization process
 
 @REPORT.experiment
 def visualize_optimization(ctx):
@@ -316,7 +316,7 @@ REPORT.claim(
 )
 
 
-## Part 2, task 2: gradient norm during training
+# ## Part 2, task 2: gradient norm during training
 
 @REPORT.experiment
 def gradient_norm_training(ctx):
@@ -349,7 +349,7 @@ REPORT.claim(
 )
 
 
-## Part 2, task 3: what happens when the gradient is almost zero
+# ## Part 2, task 3: what happens when the gradient is almost zero
 
 @REPORT.experiment
 def gradient_almost_zero(ctx):
@@ -395,7 +395,7 @@ REPORT.claim(
 )
 
 
-## Part 3, task 1: can the network fit random labels?
+# ## Part 3, task 1: can the network fit random labels?
 
 @REPORT.experiment
 def random_labels(ctx):
@@ -431,7 +431,7 @@ REPORT.claim(
 )
 
 
-## Part 3, task 2: number of parameters vs generalization
+# ## Part 3, task 2: number of parameters vs generalization
 
 @REPORT.experiment
 def parameters_vs_generalization(ctx):
@@ -479,7 +479,7 @@ REPORT.claim(
 )
 
 
-## Part 3, task 3: flatness vs generalization
+# ## Part 3, task 3: flatness vs generalization
 
 @REPORT.experiment
 def flatness_interpolation(ctx):
@@ -550,7 +550,7 @@ REPORT.claim(
 )
 
 
-## Figures (as the report's 1-15; from seed 0's and the seed-mean results)
+# ## Figures (as the report's 1-15; from seed 0's and the seed-mean results)
 
 @REPORT.figure("simulate_function")
 def function_figures(record, logdir):

@@ -37,7 +37,7 @@ from tfdl.experiment import Report, mean_metrics
 from tfdl.models import count_params, mlp
 from tfdl.tuning import grid_search
 
-## Setup: from the report
+# ## From the report
 
 BATCH_LABELS = ["128", "1024", "10K", "20K"]
 BATCH_SIZES = [128, 1024, 10_000, 20_000]
@@ -102,7 +102,7 @@ REPORTED_REGRESSION_MSE = {
 REGRESSION_BATCH = {100: 10, 1000: 100}
 REGRESSION_EPOCHS = 200
 
-## Setup: inferred (not in the report)
+# ## Inferred (not in the report)
 
 # Adam, lr 0.002, one setting for sections a-c ("same learning rate for all" batch sizes):
 # a single calibration run of the four batch sizes put every test accuracy within 0.006 of
@@ -184,7 +184,7 @@ def _scores(model, splits):
             "test_loss": test["loss"], "test_accuracy": test["accuracy"]}
 
 
-## Section a: batch size
+# ## Section a: batch size
 
 @REPORT.experiment
 def batch_size(ctx):
@@ -241,7 +241,7 @@ REPORT.claim(
 )
 
 
-## Section b: regularization
+# ## Section b: regularization
 
 def _norm_kwargs(norm, decay):
     return {"l1": decay} if norm == "l1" else {"l2": decay} if norm == "l2" else {}
@@ -339,7 +339,7 @@ REPORT.claim(
 )
 
 
-## Section c: architecture
+# ## Section c: architecture
 
 @REPORT.experiment
 def architecture(ctx):
@@ -379,7 +379,7 @@ REPORT.claim(
 )
 
 
-## Section d: regression
+# ## Section d: regression
 
 def _regressor(ctx, hidden, l2=REGRESSION_L2):
     activation = ["relu"] if len(hidden) == 1 else ["relu", "sigmoid"]
@@ -493,7 +493,7 @@ REPORT.claim(
 )
 
 
-## Figures
+# ## Figures
 
 @REPORT.figure("batch_size")
 def batch_figures(record, logdir):

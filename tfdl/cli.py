@@ -3,6 +3,8 @@
 usage:
     tfdl list                     the reports and their experiments
     tfdl run NAME [options]       run reproductions/NAME.py (options: tfdl run NAME --help)
+    tfdl run all [options]        run every report (options: tfdl run all --help); with
+                                  --ray ADDRESS, the units of all reports at once on a Ray cluster
     tfdl report [--markdown] [RESULTS.json…]
                                   headline tables from result records (default: logs/*/)
     tfdl report --against RECORD [RESULTS.json]
@@ -68,13 +70,59 @@ def report_parser(report, prog=None):
     parser.add_argument("--threads", type=_positive_int, metavar="N",
                         help="TensorFlow threads per unit (default: the cores divided by the "
                              "units running at once); a seed's numbers do not depend on it")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        dest="overrides",
+                        help="change one setting the report does not give (an Inferred "
+                             "constant of the script) or a profile key, e.g. --set "
+                             "LEARNING_RATE=0.01; repeatable. The run is then a modified "
+                             "protocol, kept apart in <logdir>-set-<hash> unless --logdir is "
+                             "given; a wrong name lists the valid ones")
+    _add_cluster_options(parser)
     for flags, kwargs in getattr(report, "options", ()):
         parser.add_argument(*flags, **kwargs)
     return parser
 
 
-def run_report(report, argv=None):
-    """Parses arguments, runs the report, prints the headline table; returns the exit code."""
+def _add_cluster_options(parser):
+    group = parser.add_argument_group(
+        "Ray cluster (pip install -e \".[cluster]\"; README: Running on a cluster)")
+    group.add_argument("--ray", metavar="ADDRESS",
+                       help="run each unit (experiment x seed) as a task on a Ray cluster: auto "
+                            "(the cluster this machine joined with ray start) or HOST:PORT of "
+                            "its head node")
+    group.add_argument("--cpus-per-task", type=_positive_int, metavar="N",
+                       help="CPUs each task reserves, and its TensorFlow threads unless "
+                            "--threads is given (default 1; with --ray)")
+    group.add_argument("--gpus-per-task", type=_nonnegative_float, metavar="N",
+                       help="GPUs each task reserves, fractions share one (default 0; with --ray)")
+
+
+def _nonnegative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value:g}")
+    return value
+
+
+def _ray_runner(args):
+    """(RayRunner for --ray, None) or (None, error message). Ray is imported only here."""
+    try:
+        from tfdl.ray_runner import ClusterError, RayRunner
+    except ImportError as err:
+        return None, f"--ray needs Ray ({err}): pip install -e \".[cluster]\""
+    try:
+        return RayRunner(args.ray, cpus_per_task=args.cpus_per_task or 1,
+                         gpus_per_task=args.gpus_per_task or 0), None
+    except ClusterError as err:
+        return None, str(err)
+
+
+def run_report(report, argv=None, runner=None):
+    """Parses arguments, runs the report, prints the headline table; returns the exit code.
+    `runner`: a runner to use instead of the one the arguments choose (`tfdl run all`)."""
     from tfdl.data import DataError
     from tfdl.experiment import all_hold
     from tfdl.table import format_table
@@ -87,24 +135,45 @@ def run_report(report, argv=None):
                          f"{', '.join(report.experiments)}")
     if args.data_dir and not Path(args.data_dir).is_dir():
         return _fail(f"--data-dir {args.data_dir} is not a directory")
+    from tfdl import runner as runners
+    from tfdl import settings
+
+    try:
+        overrides = settings.parse(report, args.profile, args.overrides)
+    except settings.SettingError as err:
+        return _fail(str(err))
     logdir = Path(args.logdir or Path("logs") / report.name)
+    if overrides and not args.logdir:
+        logdir = logdir.with_name(f"{logdir.name}-set-{settings.digest(overrides)}")
     if logdir.exists() and not logdir.is_dir():
         return _fail(f"--logdir {logdir} exists and is not a directory")
-    from tfdl import runner
 
     units = len(args.only or report.experiments) * args.seeds
     jobs = min(args.jobs, units)
+    cluster = None
+    if runner is None and args.ray:
+        cluster, error = _ray_runner(args)
+        if error:
+            return _fail(error)
+        runner = cluster
+    elif runner is None and (args.cpus_per_task or args.gpus_per_task):
+        return _fail("--cpus-per-task and --gpus-per-task go with --ray ADDRESS")
     try:
         record = report.run(profile=args.profile, only=args.only, seeds=args.seeds,
                             logdir=logdir, data_dir=args.data_dir, fresh=args.fresh,
                             options=_report_options(report, args), threads=args.threads,
-                            runner=runner.ProcessPool(jobs) if jobs > 1 else runner.InProcess())
+                            overrides=overrides,
+                            runner=runner or (runners.ProcessPool(jobs) if jobs > 1
+                                              else runners.InProcess()))
     except DataError as err:
         return _fail(str(err))
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished experiments are kept in {logdir / 'results.json'}; "
               "run the same command again to resume", file=sys.stderr)
         return 130
+    finally:
+        if cluster is not None:
+            cluster.close()
     print(format_table(record))
     print(f"results: {logdir / 'results.json'}   tensorboard --logdir {logdir}")
     return 0 if all_hold(record) else 1
@@ -165,11 +234,79 @@ def _run(argv):
     scripts = _scripts()
     if not argv or argv[0].startswith("-"):
         return _fail(f"tfdl run needs a report name; valid: {', '.join(scripts) or 'none found'}")
+    if argv[0] == "all":
+        return _run_all(argv[1:])
     try:
         report = load_report(argv[0].removesuffix(".py"))
     except KeyError as err:
         return _fail(err.args[0])
     return report.main(argv[1:])
+
+
+def _run_all(argv):
+    """`tfdl run all`: every report, one after another; with --ray, all their units at once
+    on the cluster (one thread per report feeding one `RayRunner`)."""
+    import threading
+
+    parser = argparse.ArgumentParser(
+        prog="tfdl run all", description="Runs every report in reproductions/ (each report's "
+        "own options: tfdl run NAME --help). Exit status: the worst of the reports'.")
+    parser.add_argument("--profile", choices=["full", "quick"], default="full")
+    parser.add_argument("--seeds", type=_positive_int, default=1, metavar="N")
+    parser.add_argument("--logdir", metavar="DIR", default="logs",
+                        help="each report writes to DIR/<report> (default logs)")
+    parser.add_argument("--data-dir", metavar="DIR")
+    parser.add_argument("--fresh", action="store_true")
+    parser.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N")
+    parser.add_argument("--threads", type=_positive_int, metavar="N")
+    _add_cluster_options(parser)
+    args = parser.parse_args(argv)
+    reports = [_load(path) for path in _scripts().values()]
+    if not reports:
+        return _fail("no reproductions/ folder found; set TFDL_REPRODUCTIONS to it")
+    common = ["--profile", args.profile, "--seeds", str(args.seeds), "--jobs", str(args.jobs)]
+    common += ["--fresh"] * args.fresh + ["--threads", str(args.threads)] * bool(args.threads)
+    common += ["--data-dir", args.data_dir] * bool(args.data_dir)
+    if not args.ray:
+        if args.cpus_per_task or args.gpus_per_task:
+            return _fail("--cpus-per-task and --gpus-per-task go with --ray ADDRESS")
+        codes = []
+        for report in reports:
+            codes.append(run_report(report, common + ["--logdir",
+                                                      str(Path(args.logdir) / report.name)]))
+            if codes[-1] == 130:
+                return 130
+        return max(codes)
+    cluster, error = _ray_runner(args)
+    if error:
+        return _fail(error)
+    codes = {}
+
+    def one(report):
+        try:
+            codes[report.name] = run_report(
+                report, common + ["--logdir", str(Path(args.logdir) / report.name)],
+                runner=cluster)
+        except Exception as err:  # noqa: BLE001  (one report's bug does not stop the others)
+            print(f"error: {report.name}: {type(err).__name__}: {err}", file=sys.stderr)
+            codes[report.name] = 1
+
+    threads = [threading.Thread(target=one, args=(r,), name=r.name, daemon=True)
+               for r in reports]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.5)
+    except KeyboardInterrupt:
+        cluster.cancel()
+        for thread in threads:
+            thread.join()
+        return 130
+    finally:
+        cluster.close()
+    return max(codes.values(), default=0)
 
 
 class _RecordError(Exception):

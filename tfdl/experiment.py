@@ -34,6 +34,7 @@ import platform
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -45,6 +46,7 @@ from tfdl import __version__, stats
 from tfdl.claims import HEADLINE, NOT_RUN, PROTOCOL, holds
 
 SCHEMA_VERSION = 2  # results.json layout; see `evaluate_claims` and `Report.run`
+_DRAWING = threading.Lock()
 
 
 def set_seed(seed, deterministic=True):
@@ -121,8 +123,11 @@ class Report:
         self.claims = []
         self.figures = []
         self.options = []
-        # The script that declares this report: part of the fingerprint.
-        self.script = Path(sys._getframe(1).f_globals.get("__file__", "")).resolve()
+        # The script that declares this report (part of the fingerprint) and its module's
+        # namespace, where `--set` changes an Inferred constant.
+        caller = sys._getframe(1).f_globals
+        self.script = Path(caller.get("__file__", "")).resolve()
+        self.globals = caller
 
     def option(self, *flags, **kwargs):
         """Declares an extra command-line option of this report (`argparse.add_argument`
@@ -175,14 +180,16 @@ class Report:
         return cli.run_report(self, argv)
 
     def run(self, profile="full", only=None, seeds=1, logdir=None, data_dir=None, fresh=False,
-            options=None, runner=None, threads=None):
+            options=None, runner=None, threads=None, overrides=None):
         """Runs the experiments, records results, evaluates the claims.
 
         Args:
             runner: where the units (experiment × seed) execute: a `tfdl.runner` runner
                 (default `InProcess()`, one after another in this process).
-            threads: TensorFlow threads per unit (default: the cores divided by the runner's
-                parallel units).
+            threads: TensorFlow threads per unit (default: the runner's `threads` if it has
+                one, as `RayRunner` does, else the cores divided by the runner's parallel units).
+            overrides: `{name: value}` of `--set` (checked by `tfdl.settings.parse`): a
+                modified protocol, recorded as such.
 
         Returns:
             The results record (a dict, as written to `results.json`).
@@ -190,7 +197,8 @@ class Report:
         from tfdl import runner as runners
 
         runner = runner or runners.InProcess()
-        threads = threads or runners.default_threads(runner.jobs)
+        threads = (threads or getattr(runner, "threads", None)
+                   or runners.default_threads(runner.jobs))
         logdir = Path(logdir or Path("logs") / self.name)
         logdir.mkdir(parents=True, exist_ok=True)
         path = logdir / "results.json"
@@ -204,8 +212,9 @@ class Report:
         fingerprint = self.fingerprint()
         started = time.perf_counter()
         units, headings = [], {}
+        overrides = dict(overrides or {})
         for index, name in enumerate(names, start=1):
-            settings = _settings_hash(config, name, options)
+            settings = _settings_hash(config, name, options, overrides)
             for seed in seed_list:
                 done = record["experiments"].get(name, {}).get(str(seed))
                 heading = f"[{index}/{len(names)}] {name} (seed {seed})"
@@ -218,7 +227,8 @@ class Report:
                           file=sys.stderr)
                 unit = runners.Unit(self.name, str(self.script), name, seed, profile,
                                     str(logdir), fingerprint,
-                                    threads, data_dir, tuple(sorted((options or {}).items())))
+                                    threads, data_dir, tuple(sorted((options or {}).items())),
+                                    tuple(sorted(overrides.items())))
                 units.append(unit)
                 headings[unit] = (heading, settings)
         if units and runner.jobs > 1:
@@ -259,13 +269,15 @@ class Report:
 
         def finish(r):
             r["fingerprint"] = fingerprint
+            r["overrides"] = modifications(r)
             r["headlines"] = evaluate_claims(self.claims, r, fingerprint)
             r["run_wall_s"] = round(time.perf_counter() - started, 1)
 
         record = _update_record(self, path, record, finish)
         for needs, draw in self.figures:
             if all(name in record["experiments"] for name in needs):
-                draw(record, logdir)
+                with _DRAWING:  # pyplot is not thread-safe; `tfdl run all --ray` uses threads
+                    draw(record, logdir)
         return record
 
 
@@ -284,6 +296,16 @@ def evaluate_claims(claims, record, fingerprint=None):
             row["stale"] = any(per_seed[s].get("fingerprint") != fingerprint for s in seeds)
         rows.append(row)
     return rows
+
+
+def modifications(record):
+    """`{name: value}` of every `--set` any recorded result ran with (empty: the report's
+    protocol as the script states it)."""
+    found = {}
+    for by_seed in record.get("experiments", {}).values():
+        for entry in by_seed.values():
+            found.update(entry.get("overrides", {}))
+    return found
 
 
 def all_hold(record):
@@ -366,10 +388,12 @@ def _load_or_start(report, path, profile, fresh):
     }
 
 
-def _settings_hash(config, experiment, options=None):
+def _settings_hash(config, experiment, options=None, overrides=None):
     source = json.dumps(config, sort_keys=True, default=str) + experiment
     if options and any(v is not None for v in options.values()):
         source += json.dumps(options, sort_keys=True, default=str)
+    if overrides:
+        source += "--set" + json.dumps(overrides, sort_keys=True, default=str)
     return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 

@@ -35,6 +35,7 @@ class Unit:
         threads: TensorFlow's intra- and inter-op threads for this unit.
         data_dir: the user's `--data-dir`, if any.
         options: the report's own options.
+        overrides: `--set` values, `(name, value)` pairs (see `tfdl.settings`).
     """
 
     report: str
@@ -47,6 +48,7 @@ class Unit:
     threads: int
     data_dir: str | None = None
     options: tuple = ()
+    overrides: tuple = ()
 
 
 @dataclasses.dataclass
@@ -91,9 +93,7 @@ def device_name():
 _REPORTS = {}
 
 
-def _report(unit, report=None):
-    if report is not None:
-        _REPORTS[unit.report] = report
+def _report(unit):
     if unit.report not in _REPORTS:
         from pathlib import Path
 
@@ -106,28 +106,38 @@ def _report(unit, report=None):
 
 
 def execute(unit, report=None):
-    """Runs `unit` here and returns its record entry. `report`: the `Report`, when the caller
-    has it (else the script is loaded by name from this machine's reproductions)."""
+    """Runs `unit` here and returns its record entry.
+
+    `report`: the driver's own `Report` (in-process: the code loaded when the run started).
+    Without it — in a worker — the script is loaded here, and refused if its code is not the
+    driver's (another fingerprint).
+    """
     from pathlib import Path
 
+    from tfdl import settings
     from tfdl.experiment import Context, _jsonable, set_seed
 
-    report = _report(unit, report)
-    fingerprint = report.fingerprint()
-    if fingerprint != unit.fingerprint:
-        raise CodeMismatch(f"{platform.node()} runs other tfdl code than the driver "
-                           f"(fingerprint {fingerprint}, driver {unit.fingerprint}): install the "
-                           "same checkout on every node")
+    if report is None:
+        report = _report(unit)
+        fingerprint = report.fingerprint()
+        if fingerprint != unit.fingerprint:
+            raise CodeMismatch(f"{platform.node()} runs other tfdl code than the driver "
+                               f"(fingerprint {fingerprint}, driver {unit.fingerprint}): "
+                               "install the same checkout on every node")
     threads = pin_threads(unit.threads)
     set_seed(unit.seed)
-    ctx = Context(config=report.profiles[unit.profile], profile=unit.profile, seed=unit.seed,
-                  logdir=Path(unit.logdir), experiment=unit.experiment, data_dir=unit.data_dir,
-                  options=dict(unit.options))
-    started = time.perf_counter()
-    metrics = report.experiments[unit.experiment].fn(ctx)
-    return {"fingerprint": fingerprint, "wall_s": round(time.perf_counter() - started, 2),
-            "threads": threads, "device": device_name(), "host": platform.node(),
-            "metrics": _jsonable(metrics)}
+    with settings.applied(report, unit.profile, unit.overrides) as config:
+        ctx = Context(config=config, profile=unit.profile, seed=unit.seed,
+                      logdir=Path(unit.logdir), experiment=unit.experiment,
+                      data_dir=unit.data_dir, options=dict(unit.options))
+        started = time.perf_counter()
+        metrics = report.experiments[unit.experiment].fn(ctx)
+    entry = {"fingerprint": unit.fingerprint, "wall_s": round(time.perf_counter() - started, 2),
+             "threads": threads, "device": device_name(), "host": platform.node(),
+             "metrics": _jsonable(metrics)}
+    if unit.overrides:
+        entry["overrides"] = dict(unit.overrides)
+    return entry
 
 
 def _error_text(err):

@@ -101,8 +101,13 @@ def summary(record):
 
 def _title(record):
     seeds = record.get("seeds", [])
-    return (f"{record['title']} — {record['report']} (profile {record['profile']}, "
-            f"{len(seeds)} seed{'s' * (len(seeds) != 1)})")
+    title = (f"{record['title']} — {record['report']} (profile {record['profile']}, "
+             f"{len(seeds)} seed{'s' * (len(seeds) != 1)})")
+    if record.get("overrides"):
+        title += ("\nMODIFIED PROTOCOL (--set " + " ".join(
+            f"{k}={v!r}" for k, v in record["overrides"].items()) + "): not a reproduction of "
+            "the report; the verdicts say how the modified run compares with its numbers")
+    return title
 
 
 def format_table(record):
@@ -155,6 +160,9 @@ def format_markdown(record):
     versions = record.get("versions", {})
     walls = ", ".join(f"{name} {sum(s['wall_s'] for s in by_seed.values()):.0f} s"
                       for name, by_seed in record.get("experiments", {}).items())
+    if record.get("overrides"):
+        out.insert(0, _title(record).split("\n", 1)[1])
+        out.insert(1, "")
     out += ["", legend(rows), "", f"{summary(record)}; profile {record['profile']}; {record.get('machine', '')}; "
             f"TensorFlow {versions.get('tensorflow', '?')}, Keras {versions.get('keras', '?')}; "
             f"wall time per experiment (all seeds): {walls}."]
