@@ -1,0 +1,85 @@
+"""
+Title: <what the report studies, in one line>
+Report: shared/reports/<file>.txt (<course, assignment, author, year>)
+Data: <dataset and split as the report uses them; where it comes from in tfdl>
+
+The report <trains what> and claims:
+  1. <claim, with the number it prints>;
+  2. <claim>.
+
+Run:  python reproductions/<name>.py                  (full protocol)
+      python reproductions/<name>.py --profile quick  (CI, minutes)
+      tensorboard --logdir logs/<name>
+
+Result (full profile, --seeds 3, <machine>, <wall time>): <N/M headlines hold>; <one line per
+FAIL with its reason, or a pointer to README.md>.
+
+Copy this file to reproductions/<name>.py (the harness skips files starting with "_") and replace
+the toy experiment below with the report's. README "Adding a report" lists the other files a new
+report touches.
+"""
+
+import sys
+
+from tfdl import plots, training
+from tfdl.claims import PROTOCOL, Claim, equals, within
+from tfdl.data import load_mnist
+from tfdl.experiment import Report, seed_metrics
+from tfdl.models import count_params, mlp
+
+# ## From the report
+HIDDEN = [32]  # "a hidden layer of 32 units"
+REPORTED_ACCURACY = 0.9  # "test accuracy = 0.9" (see the claim's quote)
+
+# ## Inferred (not in the report)
+# One value per experiment group, each with why. `--set NAME=VALUE` can change these.
+LEARNING_RATE = 0.1  # plain SGD's usual MNIST rate; the report names none
+
+PROFILES = {"full": {"train_examples": None, "epochs": 5}}
+# The quick profile is the full one with overrides: fewer examples and epochs, same code.
+PROFILES["quick"] = {**PROFILES["full"], "train_examples": 2_000, "epochs": 1}
+
+REPORT = Report("_template", report_file="<file>.txt", title="<Report title>", profiles=PROFILES)
+
+
+# ## Experiments: one function per section of the report, returning what its claims read
+
+
+@REPORT.experiment
+def accuracy(ctx):
+    """<Section name>: train the report's network and score it."""
+    splits = load_mnist(validation=5_000).subsample(train=ctx.config["train_examples"])
+    model = training.compile_model(mlp(784, HIDDEN, 10), LEARNING_RATE)
+    result = training.train(model, *splits.train, batch_size=100, epochs=ctx.config["epochs"],
+                            seed=ctx.seed, log_dir=ctx.run_dir("mlp"), label="mlp")
+    ctx.log(f"{result.steps} steps, {result.wall_s:.0f}s")
+    return {"test_accuracy": training.evaluate(model, *splits.test)["accuracy"],
+            "train_loss": result.epoch_losses, "params": count_params(model),
+            "diverged": result.diverged}
+
+
+REPORT.claim(
+    Claim("accuracy.test", "test accuracy", "accuracy", reported=REPORTED_ACCURACY,
+          quote="test accuracy = 0.9", value=lambda m: m["test_accuracy"],
+          check=within(REPORTED_ACCURACY, 0.05), profiles=("full",)),
+    Claim("accuracy.params", "parameters of the network we build", "accuracy",
+          reported=784 * 32 + 32 + 32 * 10 + 10, value=lambda m: m["params"],
+          check=equals(784 * 32 + 32 + 32 * 10 + 10), kind=PROTOCOL),
+)
+
+
+# ## Figures: each names the experiments it reads
+
+
+@REPORT.figure("accuracy")
+def accuracy_figure(record, logdir):
+    """<Figure n of the report>: the training loss per epoch, one curve per seed."""
+    runs = seed_metrics(record, "accuracy")
+    plots.curves(logdir / "fig1_train_loss.png",
+                 {f"seed {seed}": (list(range(1, len(m["train_loss"]) + 1)), m["train_loss"])
+                  for seed, m in enumerate(runs)},
+                 "Training loss", xlabel="epoch")
+
+
+if __name__ == "__main__":
+    sys.exit(REPORT.main())

@@ -1,0 +1,34 @@
+"""A new report starts from reproductions/_template.py and runs through the command line."""
+
+import json
+from pathlib import Path
+
+from tfdl import cli
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "reproductions" / "_template.py"
+
+
+def test_the_template_runs_as_a_new_report(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "reproductions"
+    folder.mkdir()
+    source = TEMPLATE.read_text().replace('Report("_template"', 'Report("newreport"')
+    (folder / "newreport.py").write_text(source)
+    (folder / "_template.py").write_text(TEMPLATE.read_text())  # skipped: starts with "_"
+    monkeypatch.setenv("TFDL_REPRODUCTIONS", str(folder))
+    monkeypatch.chdir(tmp_path)
+
+    assert cli.main(["list"]) == 0
+    listed = capsys.readouterr().out
+    assert "newreport: <Report title>" in listed and "_template" not in listed
+    assert "accuracy" in listed
+
+    code = cli.main(["run", "newreport", "--profile", "quick", "--jobs", "1"])
+    out = capsys.readouterr().out
+    assert code == 1  # the quick profile checks no headline: nothing can "hold"
+    assert "accuracy.params" in out and "1/1 protocol checks hold" in out
+    record = json.loads((tmp_path / "logs" / "newreport" / "results.json").read_text())
+    assert 0.5 < record["experiments"]["accuracy"]["0"]["metrics"]["test_accuracy"] <= 1
+    assert (tmp_path / "logs" / "newreport" / "fig1_train_loss.png").is_file()
+
+    assert cli.main(["report", "--markdown", "logs/newreport"]) == 0
+    assert "| accuracy.params: parameters of the network we build |" in capsys.readouterr().out
