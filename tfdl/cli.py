@@ -7,6 +7,9 @@ usage:
                                   --ray ADDRESS, the units of all reports at once on a Ray cluster
     tfdl report [--markdown] [RESULTS.json…]
                                   headline tables from result records (default: logs/*/)
+    tfdl record LOGDIR… [--to DIR]  compact records of full runs for the repository
+                                  (default results/<report>.json)
+    tfdl readme [--check]         README result blocks regenerated from results/*.json
     tfdl report --against RECORD [RESULTS.json]
                                   your run (default: logs/<report>/) claim by claim against a
                                   committed record (results/<report>.json): delta, and whether
@@ -391,7 +394,54 @@ def main(argv=None):
         return _run(rest)
     if command == "report":
         return _report(rest)
-    return _fail(f"unknown command {command!r}; valid: list, run, report")
+    if command == "record":
+        return _record(rest)
+    if command == "readme":
+        return _readme(rest)
+    return _fail(f"unknown command {command!r}; valid: list, run, report, record, readme")
+
+
+def _record(args):
+    """`tfdl record LOGDIR… [--to DIR]`: commit-ready compact records of full runs."""
+    from tfdl import results
+
+    folder = "results"
+    if "--to" in args:
+        at = args.index("--to")
+        if at + 1 >= len(args):
+            return _fail("--to needs a folder")
+        folder, args = args[at + 1], args[:at] + args[at + 2:]
+    if not args:
+        return _fail("tfdl record needs a run's log directory, e.g. logs/hw2_mydnn")
+    for path in args:
+        try:
+            record = _read_record(path)
+        except _RecordError as err:
+            return _fail(str(err))
+        print(f"wrote {results.save(record, folder)}")
+    return 0
+
+
+def _readme(args):
+    """`tfdl readme [--check] [README]`: README result blocks from results/*.json."""
+    from tfdl import results
+
+    check = "--check" in args
+    args = [a for a in args if a != "--check"]
+    readme = Path(args[0] if args else "README.md")
+    if not readme.is_file():
+        return _fail(f"{readme} does not exist")
+    records = results.load_records(readme.parent / "results")
+    text, changed = results.sync(readme.read_text(), records)
+    if check:
+        if changed:
+            print(f"{readme}: blocks differ from their records: {', '.join(changed)} "
+                  "(run tfdl readme)")
+            return 1
+        return 0
+    readme.write_text(text)
+    print(f"{readme}: {len(changed)} block(s) regenerated ({', '.join(changed) or 'none'})")
+    return 0
 
 
 if __name__ == "__main__":

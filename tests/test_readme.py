@@ -1,0 +1,60 @@
+"""The README's result tables are generated from the committed records (results/*.json)."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from tfdl import claims, results
+from tfdl.experiment import evaluate_claims
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORDS = sorted((ROOT / "results").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", RECORDS, ids=[p.stem for p in RECORDS])
+def test_readme_block_is_generated_from_the_committed_record(path):
+    readme = (ROOT / "README.md").read_text()
+    records = results.load_records(ROOT / "results")
+    name = json.loads(path.read_text())["report"]
+    assert f"<!-- results: {name} -->" in readme, f"README has no block for {name}"
+    synced, _ = results.sync(readme, records)
+    assert results.without_stale(synced) == results.without_stale(readme), (
+        f"README's {name} block differs from results/{path.name}: run `tfdl readme`")
+
+
+def _record():
+    claim = claims.Claim("a.acc", "accuracy", "a", reported=0.9, quote="0.9",
+                         value=lambda m: m["acc"], check=claims.within(0.9, 0.05))
+    record = {"schema_version": 2, "report": "toy", "title": "Toy", "profile": "full",
+              "seeds": [0, 1, 2], "machine": "x86_64, 2 CPU cores, no GPU",
+              "versions": {"tensorflow": "2.21.0", "keras": "3.15.1"},
+              "command": "toy.py --seeds 3", "started": "2026-11-26T10:00:00+00:00",
+              "experiments": {"a": {str(s): {"metrics": {"acc": a, "curve": [1, 2]},
+                                             "wall_s": 1.0, "fingerprint": "f"}
+                                    for s, a in enumerate((0.88, 0.91, 0.80))}}}
+    record["headlines"] = evaluate_claims([claim], record)
+    return record
+
+
+def test_compact_record_keeps_claims_and_provenance_not_curves():
+    small = results.compact(_record())
+    assert small["experiments"]["a"]["0"] == {"wall_s": 1.0, "fingerprint": "f"}
+    assert [s["value"] for s in small["headlines"][0]["per_seed"]] == [0.88, 0.91, 0.80]
+
+
+def test_sync_rewrites_only_blocks_with_a_record_and_ignores_stale_marks():
+    record = _record()
+    readme = ("intro\n<!-- results: toy -->\nold table\n<!-- /results -->\n"
+              "<!-- results: other -->\nkept\n<!-- /results -->\n")
+    text, changed = results.sync(readme, {"toy": record})
+    assert changed == ["toy"] and "kept" in text and "old table" not in text
+    assert "| a.acc: accuracy | 0.9 | 0.8633 ± 0.057 | ±0.05 | PASS 2/3, FAIL 1/3 | PASS |" in text
+    assert "toy.py --seeds 3" in text
+    assert results.sync(text, {"toy": record}) == (text, [])
+    stale = copy.deepcopy(record)
+    stale["headlines"][0]["stale"] = True
+    marked, changed = results.sync(text, {"toy": stale})
+    assert changed == ["toy"] and "PASS STALE" in marked
+    assert results.without_stale(marked) == results.without_stale(text)
