@@ -46,6 +46,7 @@ class Check:
     tolerance: str
     test: Callable[[Any], bool]
     categorical: bool = False  # values are choices (a best setting), counted, never averaged
+    width: float | None = None  # the tolerance as a distance, where it is one (calibration)
 
     def __call__(self, value):
         if value is None or (isinstance(value, float) and not math.isfinite(value)):
@@ -54,11 +55,12 @@ class Check:
 
 
 def within(target, tol):
-    return Check(f"±{tol:g}", lambda v: abs(v - target) <= tol)
+    return Check(f"±{tol:g}", lambda v: abs(v - target) <= tol, width=tol)
 
 
 def within_relative(target, fraction):
-    return Check(f"±{fraction:.0%}", lambda v: abs(v - target) <= fraction * abs(target))
+    return Check(f"±{fraction:.0%}", lambda v: abs(v - target) <= fraction * abs(target),
+                 width=fraction * abs(target))
 
 
 def at_most(limit):

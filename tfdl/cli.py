@@ -7,6 +7,8 @@ usage:
                                   --ray ADDRESS, the units of all reports at once on a Ray cluster
     tfdl report [--markdown] [RESULTS.json…]
                                   headline tables from result records (default: logs/*/)
+    tfdl calibrate NAME [options]  the report's declared search over settings it does not
+                                  give, ranked by its calibration targets (--help)
     tfdl record LOGDIR… [--to DIR]  compact records of full runs for the repository
                                   (default results/<report>.json)
     tfdl readme [--check]         README result blocks regenerated from results/*.json
@@ -396,9 +398,56 @@ def main(argv=None):
         return _report(rest)
     if command == "record":
         return _record(rest)
+    if command == "calibrate":
+        return _calibrate(rest)
     if command == "readme":
         return _readme(rest)
-    return _fail(f"unknown command {command!r}; valid: list, run, report, record, readme")
+    return _fail(f"unknown command {command!r}; valid: list, run, report, record, readme, "
+                 "calibrate")
+
+
+def _calibrate(argv):
+    """`tfdl calibrate NAME [options]`: the report's declared search over unstated settings."""
+    from tfdl import calibration, runner as runners
+
+    parser = argparse.ArgumentParser(
+        prog="tfdl calibrate",
+        description="Runs a report's declared calibration search (tfdl.calibration) at its "
+                    "targets' protocol and prints the settings ranked by how close the targets "
+                    "come to the reported numbers. Trials resume like runs.")
+    parser.add_argument("name", help="the report (reproductions/NAME.py)")
+    parser.add_argument("--profile", default="full", help="full (default) or quick")
+    parser.add_argument("--trials", type=_positive_int, metavar="N",
+                        help="at most N trials (default: the script's budget)")
+    parser.add_argument("--seeds", type=_positive_int, default=1, metavar="K",
+                        help="seeds per trial (default 1)")
+    parser.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
+                        help="worker processes for each trial's seeds (default 1)")
+    parser.add_argument("--logdir", metavar="DIR",
+                        help="default logs/NAME-calibrate-PROFILE; one folder per trial")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    args = parser.parse_args(argv)
+    try:
+        report = load_report(args.name)
+    except KeyError as err:
+        return _fail(err.args[0])
+    if report.calibration is None:
+        return _fail(f"{args.name} declares no calibration search")
+    if args.profile not in report.profiles:
+        return _fail(f"unknown profile {args.profile}; valid: {', '.join(report.profiles)}")
+    jobs = min(args.jobs, args.seeds)
+    try:
+        table = calibration.search(
+            report, profile=args.profile, trials=args.trials, seeds=args.seeds,
+            logdir=args.logdir,
+            runner=runners.ProcessPool(jobs) if jobs > 1 else runners.InProcess(),
+            log=lambda line: print(line, file=sys.stderr, flush=True))
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished trials are kept; run the same command to resume",
+              file=sys.stderr)
+        return 130
+    print(calibration.format_ranking(table, markdown=args.markdown))
+    return 0
 
 
 def _record(args):

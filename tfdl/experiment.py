@@ -123,6 +123,7 @@ class Report:
         self.claims = []
         self.figures = []
         self.options = []
+        self.calibration = None
         # The script that declares this report (part of the fingerprint) and its module's
         # namespace, where `--set` changes an Inferred constant.
         caller = sys._getframe(1).f_globals
@@ -148,6 +149,15 @@ class Report:
             if claim.experiment not in self.experiments:
                 raise ValueError(f"claim {claim.id} names unknown experiment {claim.experiment}")
             self.claims.append(claim)
+
+    def calibrate(self, calibration):
+        """Declares the report's calibration search (`tfdl.calibration.Calibration`): its
+        targets are marked "calibrated" in the table, every other claim "held out"."""
+        unknown = [t for t in calibration.targets if t not in {c.id for c in self.claims}]
+        if unknown or calibration.experiment not in self.experiments:
+            raise ValueError(f"calibration names unknown claims or experiment: "
+                             f"{', '.join(unknown) or calibration.experiment}")
+        self.calibration = calibration
 
     def figure(self, *needs):
         """Decorator registering `fn(record, outdir)`, drawing figures from the experiments
@@ -228,7 +238,7 @@ class Report:
                 unit = runners.Unit(self.name, str(self.script), name, seed, profile,
                                     str(logdir), fingerprint,
                                     threads, data_dir, tuple(sorted((options or {}).items())),
-                                    tuple(sorted(overrides.items())))
+                                    json.dumps(overrides, sort_keys=True))
                 units.append(unit)
                 headings[unit] = (heading, settings)
         if units and runner.jobs > 1:
@@ -271,6 +281,10 @@ class Report:
             r["fingerprint"] = fingerprint
             r["overrides"] = modifications(r)
             r["headlines"] = evaluate_claims(self.claims, r, fingerprint)
+            if self.calibration is not None:
+                for row in r["headlines"]:
+                    row["role"] = ("calibrated" if row["id"] in self.calibration.targets
+                                   else "held out")
             r["run_wall_s"] = round(time.perf_counter() - started, 1)
 
         record = _update_record(self, path, record, finish)

@@ -12,6 +12,7 @@ Ray worker with the same thread count.
 """
 
 import dataclasses
+import json
 import os
 import platform
 import sys
@@ -35,7 +36,7 @@ class Unit:
         threads: TensorFlow's intra- and inter-op threads for this unit.
         data_dir: the user's `--data-dir`, if any.
         options: the report's own options.
-        overrides: `--set` values, `(name, value)` pairs (see `tfdl.settings`).
+        overrides: `--set` values, `{name: value}` as JSON text (see `tfdl.settings`).
     """
 
     report: str
@@ -48,7 +49,7 @@ class Unit:
     threads: int
     data_dir: str | None = None
     options: tuple = ()
-    overrides: tuple = ()
+    overrides: str = "{}"
 
 
 @dataclasses.dataclass
@@ -126,7 +127,8 @@ def execute(unit, report=None):
                                "install the same checkout on every node")
     threads = pin_threads(unit.threads)
     set_seed(unit.seed)
-    with settings.applied(report, unit.profile, unit.overrides) as config:
+    overrides = json.loads(unit.overrides)
+    with settings.applied(report, unit.profile, overrides) as config:
         ctx = Context(config=config, profile=unit.profile, seed=unit.seed,
                       logdir=Path(unit.logdir), experiment=unit.experiment,
                       data_dir=unit.data_dir, options=dict(unit.options))
@@ -135,8 +137,8 @@ def execute(unit, report=None):
     entry = {"fingerprint": unit.fingerprint, "wall_s": round(time.perf_counter() - started, 2),
              "threads": threads, "device": device_name(), "host": platform.node(),
              "metrics": _jsonable(metrics)}
-    if unit.overrides:
-        entry["overrides"] = dict(unit.overrides)
+    if overrides:
+        entry["overrides"] = overrides
     return entry
 
 

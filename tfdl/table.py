@@ -63,7 +63,8 @@ def result_cell(row):
 
 
 def _cells(row):
-    return (f"{row['id']}: {row['claim']}", _fmt(row["reported"]), reproduced_cell(row),
+    role = f" [{row['role']}]" if row.get("role") == "calibrated" else ""
+    return (f"{row['id']}: {row['claim']}{role}", _fmt(row["reported"]), reproduced_cell(row),
             row["tolerance"], seeds_cell(row), result_cell(row))
 
 
@@ -89,6 +90,11 @@ def summary(record):
                 PROTOCOL: "protocol checks hold"}[kind]
         parts.append(f"{sum(holds(r) for r in checked)}/{len(checked)} {name}"
                      + (f" ({', '.join(extras)})" if extras else ""))
+    held_out = [r for r in rows if r.get("role") == "held out" and r["kind"] == HEADLINE
+                and r["verdict"] != NOT_RUN]
+    if held_out:
+        parts.insert(1 if parts else 0, f"{sum(holds(r) for r in held_out)}/{len(held_out)} "
+                     "held-out headlines hold (the rest calibrated the unstated settings)")
     failures = record.get("failures", {})
     if failures:
         parts.append(f"{len(failures)} unit{'s' * (len(failures) > 1)} FAILED ("

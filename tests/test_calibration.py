@@ -1,0 +1,85 @@
+"""Calibration: a declared search over unstated settings, ranked on its targets; the other
+claims are held out."""
+
+import pytest
+
+from tfdl import calibration, cli
+
+SCRIPT = '''
+from tfdl.calibration import Calibration
+from tfdl.claims import Claim, within, within_relative
+from tfdl.experiment import Report
+
+# ## Inferred (not in the report)
+SCALE = 1.0
+OFFSET = 0
+
+PROFILES = {"quick": {"parts": ["a", "b"]}}
+REPORT = Report("toycal", report_file="none.txt", title="Toy", profiles=PROFILES)
+
+
+@REPORT.experiment
+def measure(ctx):
+    """Two values that depend on the unstated settings."""
+    out = {"a": 2.0 * SCALE + OFFSET}
+    if "b" in ctx.config["parts"]:
+        out["b"] = 10.0 * SCALE
+    return out
+
+
+REPORT.claim(
+    Claim("a", "a", "measure", reported=2.0, quote="2", value=lambda m: m["a"],
+          check=within(2.0, 0.5)),
+    Claim("b", "b", "measure", reported=10.0, quote="10", value=lambda m: m["b"],
+          check=within_relative(10.0, 0.1)),
+)
+REPORT.calibrate(Calibration(experiment="measure", targets=("a",),
+                             space={"SCALE": [0.5, 1.0, 2.0], "OFFSET": [0, 1]},
+                             protocol={"parts": ["a"]}, budget=6))
+'''
+
+
+@pytest.fixture
+def toy(tmp_path, monkeypatch):
+    folder = tmp_path / "reproductions"
+    folder.mkdir()
+    (folder / "toycal.py").write_text(SCRIPT)
+    monkeypatch.setenv("TFDL_REPRODUCTIONS", str(folder))
+    monkeypatch.chdir(tmp_path)
+    return cli.load_report("toycal")
+
+
+def test_grid_search_ranks_settings_by_distance_to_the_targets(toy, tmp_path, capsys):
+    assert cli.main(["calibrate", "toycal", "--profile", "quick"]) == 0
+    out = capsys.readouterr()
+    lines = [line.split() for line in out.out.splitlines()[3:]]
+    # a = 2 SCALE + OFFSET against 2.0 ± 0.5: exact at (0.5, 1) and (1.0, 0), 1 away (2
+    # tolerances) at (0.5, 0) and (1.0, 1); ties keep the grid's order
+    assert lines[0][:4] == ["1", "SCALE=0.5,", "OFFSET=1", "0"]
+    assert lines[1][:4] == ["2", "SCALE=1.0,", "OFFSET=0", "0"]
+    assert lines[2][:4] == ["3", "SCALE=0.5,", "OFFSET=0", "2"]
+    assert lines[-1][:4] == ["6", "SCALE=2.0,", "OFFSET=1", "6"]
+    assert len(lines) == 6 and "grid search, 6 trials of 6 settings" in out.out
+    # trials resume: a second search runs nothing new
+    assert cli.main(["calibrate", "toycal", "--profile", "quick"]) == 0
+    assert "skipped" in capsys.readouterr().err
+
+
+def test_a_larger_space_than_the_budget_uses_the_bayesian_oracle(toy, tmp_path):
+    table = calibration.search(toy, profile="quick", trials=4, logdir=tmp_path / "bayes",
+                               space={"SCALE": [0.25, 0.5, 1.0, 2.0, 4.0], "OFFSET": [0, 1, 2]},
+                               log=lambda line: None)
+    assert table["method"] == "bayesian" and table["trials"] == 4
+    settings = [tuple(r["setting"].items()) for r in table["rows"]]
+    assert len(set(settings)) == 4
+    scores = [r["score"] for r in table["rows"]]
+    assert scores == sorted(scores)
+
+
+def test_the_table_marks_calibrated_claims_and_counts_the_held_out(toy, tmp_path):
+    record = toy.run(profile="quick", logdir=tmp_path / "plain")
+    roles = {r["id"]: r["role"] for r in record["headlines"]}
+    assert roles == {"a": "calibrated", "b": "held out"}
+    from tfdl.table import format_table
+    text = format_table(record)
+    assert "a: a [calibrated]" in text and "1/1 held-out headlines hold" in text

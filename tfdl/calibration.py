@@ -1,0 +1,191 @@
+"""Calibration: a declared search over what a report does not say, scored on some of its claims.
+
+A script declares the settings its report leaves open as a search space of the values the text
+allows, and the claims the search may look at (its *targets*); every other claim is *held out*
+and is the reproduction's real test. `tfdl calibrate NAME` runs the search at the targets'
+protocol and ranks the settings by how far the targets land from the reported numbers, in units
+of their tolerances:
+
+    REPORT.calibrate(Calibration(
+        experiment="learning_rate",
+        targets=("lr.0.001", "lr.0.001.loss"),
+        space={"LOSS": ["half_squared_error", "categorical_crossentropy"], "HIDDEN": [[128], [256]]},
+        protocol={"learning_rates": [0.001]},   # profile overrides: only what the targets read
+    ))
+
+Each trial is a modified-protocol run (`--set` of its settings) in its own log directory under
+the calibration's, so a rerun resumes, and its units go through the runner (`--jobs`, `--ray`).
+A space no larger than the budget is searched as a grid, in declared order; a larger one with
+keras-tuner's Bayesian oracle (seeded).
+"""
+
+import dataclasses
+import itertools
+import json
+import math
+from pathlib import Path
+
+from tfdl import settings
+from tfdl.claims import FAIL, PASS
+
+
+@dataclasses.dataclass(frozen=True)
+class Calibration:
+    """What a report's search may change and what it may look at.
+
+    Args:
+        experiment: the experiment whose claims are the targets.
+        targets: ids of the claims the search scores (numeric, with a tolerance width).
+        space: `{NAME: [values]}`, names `--set` accepts (Inferred constants, profile keys).
+        protocol: profile overrides that make a trial run only what the targets read.
+        budget: the most trials a search runs (`--trials` may lower it).
+    """
+
+    experiment: str
+    targets: tuple
+    space: dict
+    protocol: dict = dataclasses.field(default_factory=dict)
+    budget: int = 60
+
+    def size(self):
+        return math.prod(len(v) for v in self.space.values())
+
+    def grid(self):
+        names = list(self.space)
+        return [dict(zip(names, values)) for values in itertools.product(*self.space.values())]
+
+
+def role(report, claim_id):
+    """"calibrated" for a target of the report's search, "held out" for every other claim,
+    None when the report declares no search."""
+    calibration = getattr(report, "calibration", None)
+    if calibration is None:
+        return None
+    return "calibrated" if claim_id in calibration.targets else "held out"
+
+
+def _target_claims(report, calibration):
+    claims = {c.id: c for c in report.claims}
+    missing = [t for t in calibration.targets if t not in claims]
+    if missing:
+        raise ValueError(f"calibration targets name unknown claims: {', '.join(missing)}")
+    targets = [claims[t] for t in calibration.targets]
+    for claim in targets:
+        if claim.check.width is None:
+            raise ValueError(f"calibration target {claim.id}: its check has no tolerance width "
+                             "(use within or within_relative)")
+    return targets
+
+
+def score(targets, record):
+    """`(score, {claim id: mean value})` of a trial's record: the mean over targets of
+    |value − reported| / tolerance width (inf where a target could not be measured)."""
+    per_seed = record["experiments"][targets[0].experiment]
+    metrics = {s: per_seed[s]["metrics"] for s in sorted(per_seed, key=int)}
+    values, distances = {}, []
+    for claim in targets:
+        row = claim.evaluate(metrics)
+        measured = [s["value"] for s in row["per_seed"] if s["verdict"] in (PASS, FAIL)]
+        value = sum(measured) / len(measured) if len(measured) == len(metrics) else None
+        values[claim.id] = value
+        distances.append(math.inf if value is None
+                         else abs(value - claim.reported) / claim.check.width)
+    return sum(distances) / len(distances), values
+
+
+def search(report, profile="full", trials=None, seeds=1, logdir=None, runner=None,
+           space=None, log=print):
+    """Runs the report's declared search (or `space` in its place); returns the ranked rows.
+
+    Each row: `{"setting": {...}, "score": float, "values": {claim: value}}`, best first; the
+    table is also written to `<logdir>/calibration.json`.
+    """
+    calibration = report.calibration
+    if space is not None:
+        calibration = dataclasses.replace(calibration, space=space)
+    targets = _target_claims(report, calibration)
+    budget = min(trials or calibration.budget, calibration.budget)
+    for name, values in calibration.space.items():
+        settings.parse(report, profile, [f"{name}={v!r}" for v in values])  # settable, typed
+    logdir = Path(logdir or Path("logs") / f"{report.name}-calibrate-{profile}")
+    logdir.mkdir(parents=True, exist_ok=True)
+    rows = []
+
+    def trial(setting):
+        overrides = {**calibration.protocol, **setting}
+        record = report.run(profile=profile, only=[calibration.experiment], seeds=seeds,
+                            logdir=logdir / settings.digest(overrides), overrides=overrides,
+                            runner=runner)
+        value, values = score(targets, record)
+        rows.append({"setting": setting, "score": value, "values": values})
+        log(f"trial {len(rows)}: {_setting_text(setting)}: score {value:.3g}")
+        return value
+
+    if calibration.size() <= budget:
+        for setting in calibration.grid():
+            trial(setting)
+        method = "grid"
+    else:
+        _bayesian(calibration, budget, trial, logdir)
+        method = "bayesian"
+    rows.sort(key=lambda r: r["score"])
+    table = {"report": report.name, "profile": profile, "seeds": seeds, "method": method,
+             "trials": len(rows), "space_size": calibration.size(),
+             "targets": list(calibration.targets),
+             "reported": {c.id: c.reported for c in targets},
+             "tolerance": {c.id: c.check.tolerance for c in targets}, "rows": rows}
+    (logdir / "calibration.json").write_text(json.dumps(table, indent=1, default=_finite))
+    return table
+
+
+def _bayesian(calibration, budget, trial, logdir):
+    import keras_tuner as kt
+
+    hp = kt.HyperParameters()
+    choices = {name: [json.dumps(v) for v in values] for name, values in
+               calibration.space.items()}
+    for name, values in choices.items():
+        hp.Choice(name, values)
+    oracle = kt.oracles.BayesianOptimizationOracle(
+        objective=kt.Objective("score", "min"), max_trials=budget, hyperparameters=hp, seed=0)
+    oracle._set_project_dir(str(logdir), "bayesian")
+    for _ in range(budget):
+        proposal = oracle.create_trial("calibrate")
+        if proposal.status == "STOPPED":
+            break
+        setting = {name: json.loads(proposal.hyperparameters.get(name)) for name in choices}
+        value = trial(setting)
+        oracle.update_trial(proposal.trial_id, {"score": value if math.isfinite(value) else 1e9})
+        oracle.end_trial(proposal)
+
+
+def _finite(value):
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _setting_text(setting):
+    return ", ".join(f"{k}={v!r}" for k, v in setting.items())
+
+
+def format_ranking(table, markdown=False):
+    """The ranked table: setting, score, each target's value."""
+    targets = table["targets"]
+    header = ["rank", "setting", "score", *targets]
+    reported = ["", "reported", "", *(f"{table['reported'][t]:g} ({table['tolerance'][t]})"
+                                      for t in targets)]
+    body = [[str(i), _setting_text(r["setting"]),
+             "inf" if r["score"] is None or not math.isfinite(r["score"]) else f"{r['score']:.3g}",
+             *("n/a" if r["values"][t] is None else f"{r['values'][t]:.4g}" for t in targets)]
+            for i, r in enumerate(table["rows"], start=1)]
+    title = (f"Calibration of {table['report']} ({table['method']} search, {table['trials']} "
+             f"trials of {table['space_size']} settings, profile {table['profile']}, "
+             f"{table['seeds']} seed{'s' * (table['seeds'] != 1)}); score: mean |value − "
+             "reported| / tolerance over the targets, lower is closer")
+    if markdown:
+        lines = [title, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |"
+                  for row in [reported, *body]]
+        return "\n".join(lines)
+    widths = [max(len(row[i]) for row in [header, reported, *body]) for i in range(len(header))]
+    return "\n".join([title] + ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
+                                for row in [header, reported, *body]])
