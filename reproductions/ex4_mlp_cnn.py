@@ -15,7 +15,8 @@ The report claims:
   Optimization Q2  at lr 0.001 the validation loss still falls from 20 to 50 epochs.
   Optimization Q3  batch norm: epoch-1 validation accuracy 0.795 vs 0.375 without; ~0.947 at 100.
   Optimization Q4  batch 1 / 16 / 128 / 1024 for 1 / 10 / 50 / 50 epochs: test accuracy
-                   0.678 / 0.720 / 0.914 / 0.766, batch 128 best, less loss noise for larger batches.
+                   0.678 / 0.720 / 0.914 / 0.766, batch 128 best, less loss noise for larger
+                   batches.
   Evaluation Q1-4  depth x width grid: best depth 6 width 64 (validation 0.963), worst depth 1
                    width 16 (0.925); accuracy vs depth and vs width; decision boundaries.
   Evaluation Q5    100 hidden layers of width 4: gradients vanish past layer 0, accuracy ~0.106.
@@ -107,7 +108,8 @@ SINE_FREQUENCIES = [round(0.1 * k, 1) for k in range(1, 11)]
 # Question 5 diagnostic (recorded, not a claim): per-layer gradients of the 100 x 4 network at
 # initialization for these init seeds, to tell the run's own seed from the general pattern.
 INIT_DIAGNOSTIC_SEEDS = range(5)
-PROBE_EXAMPLES = BATCH  # fixed training batch (of the training batch size) on which gradients are measured (question 5)
+# Question 5: the fixed training batch (of the training batch size) gradients are measured on.
+PROBE_EXAMPLES = BATCH
 # Many optimizer steps per compiled call (tfdl.training.train): a width-16 MLP runs ~160
 # steps/s one step per call, ~1,000+ steps/s with 1,000 per call on 2 loaded CPU cores.
 STEPS_PER_EXECUTION = 1000
@@ -344,7 +346,8 @@ REPORT.claim(
     Claim("q3.epoch1", "epoch 1 validation accuracy: with batch norm minus without "
           "(report 0.795 - 0.375)", "batch_norm", reported=0.42,
           quote="Even at the first epoch, the validation accuracy was 0.793 instead of 0.375",
-          value=lambda m: m["batch_norm"]["val_accuracy"][1] - m["no_batch_norm"]["val_accuracy"][1],
+          value=lambda m: (m["batch_norm"]["val_accuracy"][1]
+                           - m["no_batch_norm"]["val_accuracy"][1]),
           check=at_least(0.2), diverged=_diverged(group=None),
           note="the epoch-1 table prints Val Acc 0.795 (0.793 is its test accuracy): 0.42 "
                "either way"),
@@ -389,7 +392,8 @@ REPORT.claim(
                                                     m["runs"].values()]), key=lambda p: p[1])[0],
           check=equals(128), diverged=_diverged(), profiles=("full",)),
     Claim("q4.noise", "training-loss noise falls as the batch grows (Spearman)", "batch_size",
-          reported="falls", value=lambda m: stats.spearman(m["batch_size"], _by_batch(m, "loss_noise")),
+          reported="falls",
+          value=lambda m: stats.spearman(m["batch_size"], _by_batch(m, "loss_noise")),
           check=at_most(-0.8), diverged=_diverged(),
           quote="the graph looks very steady, which can be attributed to the batch-size"),
     # Our speed, not a result of the report's: the bar is the report's wall time per epoch.
@@ -460,7 +464,8 @@ def gradient_magnitude(ctx):
         at_init[str(init_seed)] = {str(i): float(np.mean(np.abs(layers[i]["gradients"])))
                                    for i in DEEP_LAYERS}
     ctx.log("mean |gradient| at init, by init seed: " + "; ".join(
-        f"seed {k}: " + ", ".join(f"{i}: {v:.0e}" for i, v in g.items()) for k, g in at_init.items()))
+        f"seed {k}: " + ", ".join(f"{i}: {v:.0e}" for i, v in g.items())
+        for k, g in at_init.items()))
     model = build(DEEP_DEPTH, DEEP_WIDTH, LR, ctx.seed, batch_norm=True)
     run = _fit(ctx, splits, model, BATCH, ctx.config["deep_epochs"], "depth_100",
                callbacks=[gradients], steps_per_execution=ctx.config["gradient_every"])
@@ -485,7 +490,8 @@ REPORT.claim(
           "gradient_magnitude", reported="≈ 0", value=lambda m: _largest(m["ratio_to_layer_0"]),
           check=at_most(0.01), diverged=_run_diverged,
           quote="all layers except the 0th one has gradient magnitudes very close to zero"),
-    Claim("q5.chance", "after training: validation accuracy stays near chance", "gradient_magnitude",
+    Claim("q5.chance", "after training: validation accuracy stays near chance",
+          "gradient_magnitude",
           reported=0.099, quote="Train Acc: 0.123, Val Acc: 0.099, Test Acc: 0.099",
           value=lambda m: m["val_accuracy"][-1], check=at_most(0.2), diverged=_run_diverged),
 )

@@ -34,11 +34,20 @@ import sys
 import keras
 import numpy as np
 
-from tfdl import plots, stats, training
 from tfdl import callbacks as cb
+from tfdl import plots, stats, training
 from tfdl.budget import budget_widths, mlp_params
-from tfdl.claims import (OWN, PROTOCOL, Claim, at_least, at_most, between, equals, is_true,
-                         within_relative)
+from tfdl.claims import (
+    OWN,
+    PROTOCOL,
+    Claim,
+    at_least,
+    at_most,
+    between,
+    equals,
+    is_true,
+    within_relative,
+)
 from tfdl.data import load_mnist
 from tfdl.experiment import Report, mean_metrics
 from tfdl.hessian import descend_gradient_norm, gradient_norm, hessian_eigenvalues, minimal_ratio
@@ -164,7 +173,8 @@ def simulate_function(ctx):
         for name in DEPTHS:
             model = _regressor(out["widths"][name], ctx.seed)
             out["params"][name] = count_params(model)
-            result = training.train(model, x, y, batch_size=len(x), steps=ctx.config["function_steps"],
+            result = training.train(model, x, y, batch_size=len(x),
+                                    steps=ctx.config["function_steps"],
                                     seed=ctx.seed, label=f"{fname} {name}",
                                     steps_per_execution=STEPS_PER_EXECUTION)
             pred = model.predict(xu, verbose=0)
@@ -447,7 +457,8 @@ def parameters_vs_generalization(ctx):
                        steps_per_execution=STEPS_PER_EXECUTION)
         train, test = training.evaluate(model, x, y), training.evaluate(model, xt, yt)
         for key, value in (("params", count_params(model)), ("widths", widths),
-                           ("train_accuracy", train["accuracy"]), ("test_accuracy", test["accuracy"]),
+                           ("train_accuracy", train["accuracy"]),
+                           ("test_accuracy", test["accuracy"]),
                            ("train_loss", train["loss"]), ("test_loss", test["loss"])):
             out[key].append(value)
         ctx.log(f"{out['params'][-1]:,} params {widths}: train {train['accuracy']:.4f}, "
@@ -529,8 +540,10 @@ def flatness_sensitivity(ctx):
         out["test_accuracy"].append(test["accuracy"])
         out["train_loss"].append(train["loss"])
         out["test_loss"].append(test["loss"])
-        out["sensitivity"].append(input_sensitivity(model, xt, yt, "sparse_categorical_crossentropy"))
-        ctx.log(f"batch {batch}: test {test['accuracy']:.4f}, sensitivity {out['sensitivity'][-1]:.4f}")
+        out["sensitivity"].append(
+            input_sensitivity(model, xt, yt, "sparse_categorical_crossentropy"))
+        ctx.log(f"batch {batch}: test {test['accuracy']:.4f}, "
+                f"sensitivity {out['sensitivity'][-1]:.4f}")
     return out
 
 
@@ -584,7 +597,8 @@ def mnist_figures(record, logdir):
 @REPORT.figure("visualize_optimization")
 def pca_figures(record, logdir):
     m = seed_metrics_first(record, "visualize_optimization")
-    for number, key, what in ((7, "layer", "layer 2 (15 weights)"), (8, "all", "whole net (23 weights)")):
+    for number, key, what in ((7, "layer", "layer 2 (15 weights)"),
+                              (8, "all", "whole net (23 weights)")):
         plots.trajectories(logdir / f"fig{number}_pca_{key}.png", m[f"{key}_projected"],
                            f"PCA of the weights of {what}, 8 series; "
                            f"explained {sum(m[f'{key}_explained']):.0%}")

@@ -29,3 +29,12 @@ def reports_dir():
         if candidate and Path(candidate).is_dir():
             return Path(candidate)
     return None
+
+
+def linear_model(x):
+    """y = 0.5 x1 - x2 + 0.2 as a Keras model: losses with known gradients and Hessians."""
+    import numpy as np
+
+    model = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Dense(1)])
+    model.set_weights([np.array([[0.5], [-1.0]], np.float32), np.array([0.2], np.float32)])
+    return model

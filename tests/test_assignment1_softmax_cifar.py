@@ -11,8 +11,7 @@ import tensorflow as tf
 
 from tfdl import softmax_gradients as sg
 from tfdl.claims import PROTOCOL, Claim, holds, within
-from tfdl.data import DataError, tfds_source
-from tfdl.data import cifar10
+from tfdl.data import DataError, cifar10, tfds_source
 from tfdl.data.files import sha256
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -90,7 +90,8 @@ def test_every_cell_of_a_three_seed_record_with_a_diverged_seed():
     assert "REPORT ERROR (correct 751: PASS)" in lines["weights"]
     assert "1,342,578,688" in lines["weights"]
     assert "0.1" in lines["mse"] and "BETTER 3/3" in lines["mse"]
-    sections = [line for line in text.splitlines() if line.startswith(("Headlines", "Own", "Proto"))]
+    sections = [line for line in text.splitlines()
+                if line.startswith(("Headlines", "Own", "Proto"))]
     assert len(sections) == 3
     # the headline count leaves out own and protocol checks; BETTER does not hold
     assert ("0/4 headlines hold (1 better than reported); 1/1 own checks hold; "

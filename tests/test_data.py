@@ -4,9 +4,8 @@ import shutil
 import numpy as np
 import pytest
 
-from tfdl.data import DataError, data_dir, load_mnist, verify_checksums
+from tfdl.data import DataError, data_dir, load_mnist, tfds_source, verify_checksums
 from tfdl.data import mnist as mnist_module
-from tfdl.data import tfds_source
 
 
 def test_mnist_report_004_split():

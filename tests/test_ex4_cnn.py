@@ -101,8 +101,9 @@ def test_transfer_modes_train_the_right_weights():
     finetune = transfer.transfer_model(pretrained, "finetune", classes=2, build=_build)
     np.testing.assert_array_equal(finetune.get_layer("conv1").get_weights()[0],
                                   pretrained.get_layer("conv1").get_weights()[0])
-    assert _count(finetune.trainable_weights) == _count(pretrained.trainable_weights) - \
-        _count(pretrained.get_layer("fc").trainable_weights) + _count(finetune.get_layer("head").weights)
+    assert _count(finetune.trainable_weights) == (
+        _count(pretrained.trainable_weights) - _count(pretrained.get_layer("fc").trainable_weights)
+        + _count(finetune.get_layer("head").weights))
     before = finetune.get_layer("conv1").get_weights()[0].copy()
     transfer.fit_and_score(finetune, data, 0.01, 16, 1)
     assert not np.allclose(finetune.get_layer("conv1").get_weights()[0], before)

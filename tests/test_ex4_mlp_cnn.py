@@ -29,7 +29,8 @@ def _write_europe(root, rows=ROWS, corrupt=None):
     for name, n in rows.items():
         lines = [",long,lat,country"]
         for i in range(n):
-            lines.append(f"{1000 + i},{rng.uniform(-10, 40):.6f},{rng.uniform(35, 70):.6f},{i % 33}")
+            long, lat = rng.uniform(-10, 40), rng.uniform(35, 70)
+            lines.append(f"{1000 + i},{long:.6f},{lat:.6f},{i % 33}")
         text = "\n".join(lines) + "\n"
         (folder / name).write_text(text)
         sums.append(f"{hashlib.sha256(text.encode()).hexdigest()}  {name}")
@@ -176,7 +177,8 @@ def test_quick_profile_headlines_hold(quick_run):
 
 def test_quick_profile_draws_figures_and_boundaries(quick_run):
     logdir, _ = quick_run
-    for name in ("q1_val_loss_by_lr.png", "q4_train_loss_by_batch.png", "eval_accuracy_vs_depth.png",
+    for name in ("q1_val_loss_by_lr.png", "q4_train_loss_by_batch.png",
+                 "eval_accuracy_vs_depth.png",
                  "q5_gradient_magnitude.png"):
         assert (logdir / name).is_file(), name
     assert list((logdir / "depth_width").glob("*/seed0/decision_boundaries_best.png"))

@@ -148,7 +148,8 @@ def test_quick_profile_headlines(tmp_path):
     assert any((tmp_path / "regularization" / "tuner" / "seed0" / "decay_l2").glob("trial_*"))
     for figure in ("fig01_batch128_loss.png", "fig06_decay_l2_accuracy.png",
                    "fig09_final_l1_loss_zoom.png", "fig10_final_l2_loss.png",
-                   "fig12_regression_100_mse_vs_decay.png", "fig13_regression_1000_mse_vs_decay.png",
+                   "fig12_regression_100_mse_vs_decay.png",
+                   "fig13_regression_1000_mse_vs_decay.png",
                    "surface_regression_1000.png"):
         assert (tmp_path / figure).is_file(), figure
 

@@ -9,7 +9,8 @@ of their tolerances:
     REPORT.calibrate(Calibration(
         experiment="learning_rate",
         targets=("lr.0.001", "lr.0.001.loss"),
-        space={"LOSS": ["half_squared_error", "categorical_crossentropy"], "HIDDEN": [[128], [256]]},
+        space={"LOSS": ["half_squared_error", "categorical_crossentropy"],
+               "HIDDEN": [[128], [256]]},
         protocol={"learning_rates": [0.001]},   # profile overrides: only what the targets read
     ))
 

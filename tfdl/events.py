@@ -19,7 +19,8 @@ def tags(run_dir):
 
 def histograms(run_dir, tag):
     """`[(step, buckets)]` for a histogram tag; buckets is an array of (left, right, count)."""
-    return [(event.step, tf.make_ndarray(event.tensor_proto)) for event in load(run_dir).Tensors(tag)]
+    return [(event.step, tf.make_ndarray(event.tensor_proto))
+            for event in load(run_dir).Tensors(tag)]
 
 
 def scalars(run_dir, tag):

@@ -141,7 +141,8 @@ class Report:
     def experiment(self, fn):
         """Decorator registering `fn(ctx) -> metrics dict` as an experiment, in order."""
         doc = inspect.getdoc(fn) or ""
-        self.experiments[fn.__name__] = _Experiment(fn.__name__, fn, doc.splitlines()[0] if doc else "")
+        first_line = doc.splitlines()[0] if doc else ""
+        self.experiments[fn.__name__] = _Experiment(fn.__name__, fn, first_line)
         return fn
 
     def claim(self, *claims):

@@ -120,8 +120,8 @@ def mlp(input_dim, hidden, outputs, activation="relu", output_activation="softma
     return keras.Sequential(layers, name=name)
 
 
-def functional_mlp(input_dim, hidden, outputs, features=None, skip_input=False, name="functional_mlp",
-                   **kwargs):
+def functional_mlp(input_dim, hidden, outputs, features=None, skip_input=False,
+                   name="functional_mlp", **kwargs):
     """The same MLP built with the functional API, for graphs a Sequential cannot express.
 
     Args:

@@ -120,7 +120,8 @@ def image_grid(path, images, title, labels=None, columns=10):
     """
     images = np.asarray(images, dtype=float)
     rows = int(np.ceil(len(images) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.5 * rows + 0.4), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.5 * rows + 0.4),
+                             squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for i, (ax, image) in enumerate(zip(axes.ravel(), images)):

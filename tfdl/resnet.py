@@ -18,8 +18,8 @@ Example:
     features = backbone(small)                          # image -> 8 * width features
 """
 
-import numpy as np
 import keras
+import numpy as np
 
 # torchvision: BatchNorm2d(eps=1e-5, momentum=0.1), i.e. Keras momentum 0.9.
 BN_EPSILON = 1e-5
@@ -84,7 +84,8 @@ def resnet18(input_shape=(224, 224, 3), classes=1000, width=64, head_activation=
 
 def backbone(model):
     """The part of a `resnet18` model up to its pooled features (shares its layers)."""
-    return keras.Model(model.input, model.get_layer("avgpool").output, name=f"{model.name}_backbone")
+    return keras.Model(model.input, model.get_layer("avgpool").output,
+                       name=f"{model.name}_backbone")
 
 
 def with_head(features, classes, name="classifier"):

@@ -1,8 +1,17 @@
 """The result tables of a record: headlines, own checks and protocol checks, each row
 claim · reported · reproduced (± std over seeds, or counts) · tolerance · seeds · result."""
 
-from tfdl.claims import (BETTER, HEADLINE, KINDS, NOT_RUN, OWN, PROTOCOL, REPORT_ERROR,
-                         VERDICTS, holds)
+from tfdl.claims import (
+    BETTER,
+    HEADLINE,
+    KINDS,
+    NOT_RUN,
+    OWN,
+    PROTOCOL,
+    REPORT_ERROR,
+    VERDICTS,
+    holds,
+)
 
 _SECTIONS = {HEADLINE: "Headlines (the report's numbers and statements)",
              OWN: "Own checks (no number in the report; the bar is ours, not counted)",
@@ -169,7 +178,8 @@ def format_markdown(record):
     if record.get("overrides"):
         out.insert(0, _title(record).split("\n", 1)[1])
         out.insert(1, "")
-    out += ["", legend(rows), "", f"{summary(record)}; profile {record['profile']}; {record.get('machine', '')}; "
+    out += ["", legend(rows), "",
+            f"{summary(record)}; profile {record['profile']}; {record.get('machine', '')}; "
             f"TensorFlow {versions.get('tensorflow', '?')}, Keras {versions.get('keras', '?')}; "
             f"wall time per experiment (all seeds): {walls}."]
     return "\n".join(out)

@@ -23,7 +23,8 @@ import numbers
 from pathlib import Path
 
 import keras_tuner as kt
-from keras_tuner.src.engine import base_tuner, trial as trial_module
+from keras_tuner.src.engine import base_tuner
+from keras_tuner.src.engine import trial as trial_module
 
 
 @dataclasses.dataclass

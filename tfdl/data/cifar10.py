@@ -152,7 +152,8 @@ def _read_batches(folder, names):
             x = np.asarray(batch[b"data"], dtype=np.uint8)
             y = np.asarray(batch[b"labels"], dtype=np.int64)
         except KeyError as err:
-            raise DataError(f"{folder / name} lacks {err.args[0]!r}: not a CIFAR-10 batch") from None
+            raise DataError(
+                f"{folder / name} lacks {err.args[0]!r}: not a CIFAR-10 batch") from None
         if x.ndim != 2 or x.shape[1] != 3072 or len(x) != len(y):
             raise DataError(f"{folder / name}: data has shape {x.shape} for {len(y)} labels; "
                             "expected (N, 3072) and N labels")
