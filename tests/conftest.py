@@ -18,6 +18,28 @@ def _seeded():
     keras.utils.set_random_seed(0)
 
 
+@pytest.fixture(scope="module")
+def quick_run(request, tmp_path_factory):
+    """`(logdir, record)` of the test module's report run once with its quick profile.
+
+    The module names the report in `REPORT_NAME`, optionally the experiments in
+    `QUICK_EXPERIMENTS`, and sets `NEEDS_DATA = True` when the report reads the data
+    directory (the tests then skip, saying why, where `TFDL_DATA_DIR` is unset).
+    """
+    from tfdl.cli import load_report
+    from tfdl.table import format_table
+
+    module = request.module
+    if getattr(module, "NEEDS_DATA", False) and not os.environ.get("TFDL_DATA_DIR"):
+        pytest.skip("TFDL_DATA_DIR is unset: this report's data comes from the data directory "
+                    "(../shared/data)")
+    logdir = tmp_path_factory.mktemp(module.REPORT_NAME)
+    record = load_report(module.REPORT_NAME).run(
+        profile="quick", only=getattr(module, "QUICK_EXPERIMENTS", None), logdir=logdir)
+    print(format_table(record))
+    return logdir, record
+
+
 def reports_dir():
     """The folder of the reports' texts (`$TFDL_REPORTS_DIR`, or `shared/reports` beside the
     checkout, as CI lays it out), or None."""

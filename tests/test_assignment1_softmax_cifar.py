@@ -1,6 +1,5 @@
 """KTH DD2424 Assignment 1: gradient checks, the CIFAR-10 loader, the quick profile."""
 
-import importlib.util
 import os
 import pickle
 from pathlib import Path
@@ -11,6 +10,7 @@ import tensorflow as tf
 
 from tfdl import softmax_gradients as sg
 from tfdl.claims import PROTOCOL, Claim, holds, within
+from tfdl.cli import load_script
 from tfdl.data import DataError, cifar10, tfds_source
 from tfdl.data.files import sha256
 
@@ -203,11 +203,7 @@ def test_claim_tolerance_follows_the_data_label():
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location(
-        "assignment1_softmax_cifar", ROOT / "reproductions" / "assignment1_softmax_cifar.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("assignment1_softmax_cifar")
 
 
 def test_model_cost_matches_the_assignment():

@@ -3,7 +3,6 @@ the quick profile of ex4_mlp_cnn.py's standin and faces experiments."""
 
 import importlib.util
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +10,7 @@ import tensorflow as tf
 
 from tfdl import claims, experiment, transfer
 from tfdl.claims import Claim, NotRun, within
+from tfdl.cli import load_script
 from tfdl.data import DataError
 from tfdl.experiment import all_hold
 from tfdl.resnet import (
@@ -220,11 +220,7 @@ def test_report_options_reach_experiments_and_not_run_rows(tmp_path, capsys):
 
 
 def _load_script():
-    path = Path(__file__).resolve().parents[1] / "reproductions" / "ex4_mlp_cnn.py"
-    spec = importlib.util.spec_from_file_location("ex4_mlp_cnn_script", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("ex4_mlp_cnn")
 
 
 @needs_extra

@@ -149,17 +149,7 @@ def test_training_mode_gradient_probe_leaves_batch_norm_statistics_alone():
         np.testing.assert_array_equal(old, new.numpy())
 
 
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    if not os.environ.get("TFDL_DATA_DIR"):
-        pytest.skip("TFDL_DATA_DIR is unset: the Europe data (../shared/data/europe) is needed")
-    from tfdl.cli import load_report
-    from tfdl.table import format_table
-
-    logdir = tmp_path_factory.mktemp("ex4_mlp_cnn")
-    record = load_report("ex4_mlp_cnn").run(profile="quick", only=MLP_EXPERIMENTS, logdir=logdir)
-    print(format_table(record))
-    return logdir, record
+REPORT_NAME, QUICK_EXPERIMENTS, NEEDS_DATA = "ex4_mlp_cnn", MLP_EXPERIMENTS, True  # quick_run
 
 
 QUICK_HEADLINES = {"q1.lr1", "q1.lr1e-5.gap", "q3.epoch1", "q4.noise", "q5.chance"}

@@ -53,15 +53,7 @@ def test_best_batch_is_counted_over_seeds_not_averaged():
 
 # ## The reproduction's quick profile
 
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    from tfdl.cli import load_report
-    from tfdl.table import format_table
-
-    logdir = tmp_path_factory.mktemp("hw1_deep_vs_shallow")
-    record = load_report("hw1_deep_vs_shallow").run(profile="quick", logdir=logdir)
-    print(format_table(record))
-    return logdir, record
+REPORT_NAME = "hw1_deep_vs_shallow"  # the conftest's quick_run fixture runs it
 
 
 # Headlines, protocol and own checks a short run can check; the rest are full-profile claims or

@@ -9,13 +9,7 @@ from tfdl.cli import load_report
 from tfdl.experiment import all_hold
 from tfdl.table import format_table
 
-
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    logdir = tmp_path_factory.mktemp("hw2_init_variance")
-    record = load_report("hw2_init_variance").run(profile="quick", logdir=logdir)
-    print(format_table(record))
-    return logdir, record
+REPORT_NAME = "hw2_init_variance"  # the conftest's quick_run fixture runs it
 
 
 # Headlines the quick profile reproduces. The others are checked and printed too, but do not

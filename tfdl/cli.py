@@ -64,7 +64,8 @@ def report_parser(report, prog=None):
                         help="run each experiment with seeds 0..N-1; each claim is checked per "
                              "seed and holds when at least 2 of every 3 seeds pass")
     parser.add_argument("--logdir", metavar="DIR",
-                        help=f"where logs, figures and results.json go (default logs/{report.name})")
+                        help="where logs, figures and results.json go "
+                             f"(default logs/{report.name})")
     parser.add_argument("--data-dir", metavar="DIR",
                         help="folder holding datasets other than MNIST (default $TFDL_DATA_DIR)")
     parser.add_argument("--fresh", action="store_true",
@@ -193,7 +194,8 @@ def _report_options(report, args):
 
 
 def reproductions_dir():
-    """The folder of reproduction scripts: $TFDL_REPRODUCTIONS, the checkout's, or ./reproductions."""
+    """The folder of reproduction scripts: $TFDL_REPRODUCTIONS, the checkout's, or
+    ./reproductions."""
     candidates = [os.environ.get("TFDL_REPRODUCTIONS"),
                   Path(__file__).resolve().parents[1] / "reproductions", Path("reproductions")]
     for candidate in candidates:
@@ -210,17 +212,27 @@ def _scripts():
 
 def load_report(name):
     """The `Report` of reproductions/NAME.py (imports the script without running it)."""
+    return load_script(name).REPORT
+
+
+def load_script(name):
+    """The module of reproductions/NAME.py (imported, not run): its `REPORT`, constants and
+    helpers."""
     scripts = _scripts()
     if name not in scripts:
         raise KeyError(f"unknown report {name!r}; valid: {', '.join(scripts) or 'none found'}")
-    return _load(scripts[name])
+    return _module(scripts[name])
 
 
 def _load(path):
+    return _module(path).REPORT
+
+
+def _module(path):
     spec = importlib.util.spec_from_file_location(f"reproductions.{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.REPORT
+    return module
 
 
 def _list():
@@ -408,7 +420,8 @@ def main(argv=None):
 
 def _calibrate(argv):
     """`tfdl calibrate NAME [options]`: the report's declared search over unstated settings."""
-    from tfdl import calibration, runner as runners
+    from tfdl import calibration
+    from tfdl import runner as runners
 
     parser = argparse.ArgumentParser(
         prog="tfdl calibrate",
