@@ -266,15 +266,18 @@ def _run_all(argv):
     import threading
 
     parser = argparse.ArgumentParser(
-        prog="tfdl run all", description="Runs every report in reproductions/ (each report's "
-        "own options: tfdl run NAME --help). Exit status: the worst of the reports'.")
+        prog="tfdl run all", description="Runs every report in reproductions/, one after "
+        "another; with --ray, the units of all of them at once on the cluster. The options "
+        "mean what they mean for one report (tfdl run NAME --help). Exit status: the worst "
+        "of the reports'.")
     parser.add_argument("--profile", choices=["full", "quick"], default="full")
     parser.add_argument("--seeds", type=_positive_int, default=1, metavar="N")
     parser.add_argument("--logdir", metavar="DIR", default="logs",
                         help="each report writes to DIR/<report> (default logs)")
     parser.add_argument("--data-dir", metavar="DIR")
     parser.add_argument("--fresh", action="store_true")
-    parser.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N")
+    parser.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
+                        help="local worker processes (without --ray)")
     parser.add_argument("--threads", type=_positive_int, metavar="N")
     _add_cluster_options(parser)
     args = parser.parse_args(argv)
@@ -284,31 +287,30 @@ def _run_all(argv):
     common = ["--profile", args.profile, "--seeds", str(args.seeds), "--jobs", str(args.jobs)]
     common += ["--fresh"] * args.fresh + ["--threads", str(args.threads)] * bool(args.threads)
     common += ["--data-dir", args.data_dir] * bool(args.data_dir)
-    if not args.ray:
-        if args.cpus_per_task or args.gpus_per_task:
-            return _fail("--cpus-per-task and --gpus-per-task go with --ray ADDRESS")
-        codes = []
-        for report in reports:
-            codes.append(run_report(report, common + ["--logdir",
-                                                      str(Path(args.logdir) / report.name)]))
-            if codes[-1] == 130:
-                return 130
-        return max(codes)
-    cluster, error = _ray_runner(args)
-    if error:
-        return _fail(error)
     codes = {}
 
-    def one(report):
+    def one(report, cluster=None):
         try:
             codes[report.name] = run_report(
                 report, common + ["--logdir", str(Path(args.logdir) / report.name)],
                 runner=cluster)
-        except Exception as err:  # noqa: BLE001  (one report's bug does not stop the others)
+        except Exception as err:  # noqa: BLE001  (one report's error does not stop the others)
             print(f"error: {report.name}: {type(err).__name__}: {err}", file=sys.stderr)
             codes[report.name] = 1
 
-    threads = [threading.Thread(target=one, args=(r,), name=r.name, daemon=True)
+    if not args.ray:
+        if args.cpus_per_task or args.gpus_per_task:
+            return _fail("--cpus-per-task and --gpus-per-task go with --ray ADDRESS")
+        for report in reports:
+            one(report)
+            if codes[report.name] == 130:
+                return 130
+        return max(codes.values())
+    cluster, error = _ray_runner(args)
+    if error:
+        return _fail(error)
+
+    threads = [threading.Thread(target=one, args=(r, cluster), name=r.name, daemon=True)
                for r in reports]
     try:
         for thread in threads:
