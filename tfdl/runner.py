@@ -91,18 +91,20 @@ def device_name():
     return f"CPU ({platform.processor() or platform.machine()})"
 
 
-_REPORTS = {}
+_REPORTS = {}  # name -> (Report, fingerprint of the code loaded), once per worker process
 
 
 def _report(unit):
+    """The unit's report as this process loaded it, and the fingerprint of that code (taken
+    at load time: an edit of the files afterwards does not change what runs here)."""
     if unit.report not in _REPORTS:
         from pathlib import Path
 
         from tfdl import cli
 
         script = Path(unit.script)
-        _REPORTS[unit.report] = (cli._load(script) if script.is_file()
-                                 else cli.load_report(unit.report))
+        report = cli._load(script) if script.is_file() else cli.load_report(unit.report)
+        _REPORTS[unit.report] = (report, report.fingerprint())
     return _REPORTS[unit.report]
 
 
@@ -119,8 +121,7 @@ def execute(unit, report=None):
     from tfdl.experiment import Context, _jsonable, set_seed
 
     if report is None:
-        report = _report(unit)
-        fingerprint = report.fingerprint()
+        report, fingerprint = _report(unit)
         if fingerprint != unit.fingerprint:
             raise CodeMismatch(f"{platform.node()} runs other tfdl code than the driver "
                                f"(fingerprint {fingerprint}, driver {unit.fingerprint}): "
