@@ -33,8 +33,16 @@ import tensorflow as tf
 
 from tfdl import callbacks as cb
 from tfdl import plots, softmax_gradients, training
-from tfdl.claims import (HEADLINE, PROTOCOL, Claim, at_least, at_most, is_true, within,
-                         within_relative)
+from tfdl.claims import (
+    HEADLINE,
+    PROTOCOL,
+    Claim,
+    at_least,
+    at_most,
+    is_true,
+    within,
+    within_relative,
+)
 from tfdl.data.cifar10 import CLASS_NAMES, is_standin, load_cifar10, standardize, template_images
 from tfdl.experiment import Report
 from tfdl.models import mlp, normal_init
@@ -107,7 +115,8 @@ def gradient_examinations(ctx):
             out[f"lam{lam:g}_{name}"] = {
                 "max_W": float(errors[0].max()), "max_b": float(errors[1].max()),
                 "entries_over_tolerance": int(sum((e > GRAD_TOLERANCE).sum() for e in errors)),
-                "max_abs_diff": float(max(np.abs(a - r).max() for a, r in zip(analytic, reference))),
+                "max_abs_diff": float(max(np.abs(a - r).max()
+                                          for a, r in zip(analytic, reference))),
             }
             ctx.log(f"lambda {lam:g}, {name}: {out[f'lam{lam:g}_{name}']}")
         out[f"lam{lam:g}_min_abs_gradient"] = float(np.abs(analytic[0]).min())
@@ -165,7 +174,8 @@ def template_tv(weights):
     it measures smoothness, not the shrinking of W by the penalty."""
     images = template_images(weights)
     images = images / images.std(axis=(1, 2, 3), keepdims=True)
-    return float(np.mean(np.abs(np.diff(images, axis=1))) + np.mean(np.abs(np.diff(images, axis=2))))
+    return float(np.mean(np.abs(np.diff(images, axis=1)))
+                 + np.mean(np.abs(np.diff(images, axis=2))))
 
 
 def jaggedness(curve):
@@ -299,7 +309,8 @@ def figures(record, logdir):
         title = f"test{test}: λ={lam:g}, η={eta:g}, n_batch={N_BATCH} (seed {seed})"
         epochs = list(range(len(run["train_cost"])))
         plots.curves(logdir / f"test{test}_loss.png",
-                     {"training": (epochs, run["train_cost"]), "validation": (epochs, run["val_cost"])},
+                     {"training": (epochs, run["train_cost"]),
+                      "validation": (epochs, run["val_cost"])},
                      f"{title} — cost", xlabel="epoch", ylabel="cost")
         plots.curves(logdir / f"test{test}_accuracy.png",
                      {"training": (epochs, run["train_accuracy"]),

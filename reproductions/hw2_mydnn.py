@@ -198,7 +198,8 @@ def batch_size(ctx):
                             log_dir=ctx.run_dir(f"batch{label}"))
         result = training.train(model, *splits.train, batch_size=batch, epochs=epochs,
                                 callbacks=[val], seed=ctx.seed, drop_remainder=True,
-                                log_dir=ctx.run_dir(f"batch{label}"), label=f"batch {label}")
+                                log_dir=ctx.run_dir(f"batch{label}"), label=f"batch {label}",
+                                steps_per_execution="epoch")  # same batches, validation inside
         out["iterations"][label] = result.steps
         out["batch_used"][label] = batch
         out["wall_s"][label] = round(result.wall_s, 2)
@@ -313,7 +314,8 @@ REPORT.claim(
             check=within(REPORTED_BEST_DECAY_ACC[norm], 0.01), quote=BEST_DECAY_QUOTES[norm],
             profiles=("full",))
       for norm in ("l1", "l2")],
-    *[Claim(f"reg.final_acc_{norm}", f"final training with {norm if norm == 'none' else 'best ' + norm.upper()}: "
+    *[Claim(f"reg.final_acc_{norm}",
+            f"final training with {norm if norm == 'none' else 'best ' + norm.upper()}: "
             "test accuracy", "regularization", reported=REPORTED_FINAL_ACC[norm],
             value=lambda m, norm=norm: m["final"][norm]["test_accuracy"],
             check=within(REPORTED_FINAL_ACC[norm], 0.01), quote=FINAL_QUOTES[norm],
@@ -586,7 +588,8 @@ def regression_figures(record, logdir):
                      f"{n} samples, {fit['hidden']}: loss vs epoch", xlabel="epoch",
                      ylabel="MSE", logy=True)
         plots.surfaces(logdir / f"surface_regression_{n}.png", x1, x2,
-                       {"f(x1, x2)": m["grid_truth"], f"network {fit['hidden']}": fit["grid_prediction"]},
+                       {"f(x1, x2)": m["grid_truth"],
+                        f"network {fit['hidden']}": fit["grid_prediction"]},
                        f"{n} training samples: truth vs fit (test MSE {fit['test_mse']:.4f})",
                        points=(samples[0][:int(n)], samples[1][:int(n)]))
 

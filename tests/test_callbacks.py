@@ -152,3 +152,26 @@ def test_training_steps_epochs_and_divergence():
     result = training.train(exploding, x * 1e6, y, batch_size=16, steps=50)
     assert result.diverged and result.steps < 50
     assert training.evaluate(exploding, x, y)["accuracy"] is None
+
+
+@pytest.mark.parametrize("steps, epochs, execution, every", [
+    (40, None, 10, 1), (40, None, 20, 5), (None, 3, "epoch", 1), (None, 3, "epoch", 4)])
+def test_validation_inside_compiled_steps_records_what_one_step_per_call_does(
+        steps, epochs, execution, every):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(64, 6)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    xv, yv = x[:32] + 0.1, y[:32]
+    runs = []
+    for per_call in (1, execution):
+        model = training.compile_model(mlp(6, [8], 2, kernel_initializer=normal_init(0.1, 0)),
+                                       0.1)
+        val = cb.ValidateEvery(xv, yv, "sparse_categorical_crossentropy", every=every)
+        result = training.train(model, x, y, batch_size=8, steps=steps, epochs=epochs,
+                                callbacks=[val], seed=3, steps_per_execution=per_call)
+        runs.append((val.history, result.losses, [w.copy() for w in model.get_weights()]))
+    (h1, losses1, w1), (h2, losses2, w2) = runs
+    assert h2 == h1 and losses2 == losses1  # same steps, same batches, same values
+    assert h1["step"][:2] == [0, every]
+    for a, b in zip(w1, w2):
+        np.testing.assert_array_equal(a, b)

@@ -115,13 +115,17 @@ def train(model, x, y, batch_size, steps=None, epochs=None, callbacks=(), seed=0
         log_dir: TensorBoard run directory for the per-step training loss.
         label: prefix for progress lines on stderr; None is silent.
         steps_per_execution: optimizer steps run inside one compiled call (Keras'
-            `compile(steps_per_execution=)`). Per-step Python overhead dominates small
-            models (an MLP on 2 features runs ~160 steps/s at 1, thousands at 100).
-            Every step's loss is still recorded; `StepCallback`s fire at the first
-            execution end at or after each multiple of their `every` (exact when
-            `every` is a multiple of this, or once per epoch, as executions never cross
-            an epoch's end). The first pass's batches are the same as with 1;
-            later passes are other (seeded) permutations.
+            `compile(steps_per_execution=)`), or "epoch": one pass over the data per call
+            (`epochs=` runs; with `steps=`, a pass or the whole run if shorter). Per-step
+            Python overhead dominates small models (an MLP on 2 features runs ~160 steps/s
+            at 1, thousands at 100). Every step's loss is still recorded. A `ValidateEvery`
+            whose `every` is at most this evaluates inside the compiled call, at exactly the
+            steps it would with 1 (see `ValidateEvery`); other `StepCallback`s fire at the
+            first execution end at or after each multiple of their `every` (exact when
+            `every` is a multiple of this, or once per epoch, as executions never cross an
+            epoch's end). With `steps=` or "epoch" the batches are those of 1; an integer
+            with `epochs=` keeps the first pass's batches, and later passes are other
+            (seeded) permutations.
 
     Returns:
         A `TrainResult`.
@@ -134,31 +138,52 @@ def train(model, x, y, batch_size, steps=None, epochs=None, callbacks=(), seed=0
     total = epochs * per_epoch
     history = StepHistory(total, log_dir=log_dir, log_every=max(1, total // 2000), label=label)
     epoch_losses = _EpochLosses()
-    if steps_per_execution < 1:
-        raise ValueError(f"steps_per_execution must be >= 1, got {steps_per_execution}")
+    if steps_per_execution == "epoch":
+        steps_per_execution = min(per_epoch, steps_per_epoch(len(y), batch_size, drop_remainder))
+    elif not (isinstance(steps_per_execution, int) and steps_per_execution >= 1):
+        raise ValueError("steps_per_execution must be >= 1 or 'epoch', "
+                         f"got {steps_per_execution!r}")
     if model.steps_per_execution != steps_per_execution:
         model.steps_per_execution = steps_per_execution
         model.train_function = None  # rebuilt by fit for the new execution length
+    # One endless iterator over seeded passes (the batches of steps_per_execution=1) when
+    # executions tile the epochs exactly: one step each, or one pass each ("epoch").
+    one_iterator = steps_per_execution == 1 or (steps is None
+                                                and per_epoch == steps_per_execution)
     data = batches(x, y, batch_size, seed=seed, shuffle=shuffle, drop_remainder=drop_remainder,
-                   repeat=steps_per_execution == 1)
+                   repeat=one_iterator or steps is not None)
     fit_steps = per_epoch
-    if steps_per_execution > 1:
+    if not one_iterator:
         # Finite passes with a known length and no steps_per_epoch: Keras opens a fresh
         # iterator (a fresh permutation) per epoch and the last execution of an epoch
-        # stops at the epoch's end instead of running into the next pass.
+        # stops at the epoch's end instead of running into the next pass. A step budget
+        # is one finite dataset of exactly those steps, in the order of 1.
         if steps is not None:
-            data = batches(x, y, batch_size, seed=seed, shuffle=shuffle,
-                           drop_remainder=drop_remainder).take(steps)
+            data = data.take(steps)
         fit_steps = None
+    in_step = []
+    for callback in callbacks:
+        if hasattr(callback, "after_step"):
+            callback.in_step = 1 < steps_per_execution and callback.every <= steps_per_execution
+            if callback.in_step:
+                in_step.append(callback)
     start = time.perf_counter()
-    model.fit(
-        data,
-        epochs=epochs,
-        steps_per_epoch=fit_steps,
-        callbacks=[history, epoch_losses, keras.callbacks.TerminateOnNaN(), *callbacks],
-        shuffle=False,  # the dataset shuffles itself, seeded
-        verbose=0,
-    )
+    try:
+        if in_step:
+            _evaluate_inside_steps(model, in_step)
+        _mute_retracing_warning(model)
+        model.fit(
+            data,
+            epochs=epochs,
+            steps_per_epoch=fit_steps,
+            callbacks=[history, epoch_losses, keras.callbacks.TerminateOnNaN(), *callbacks],
+            shuffle=False,  # the dataset shuffles itself, seeded
+            verbose=0,
+        )
+    finally:
+        if in_step:
+            del model.train_step  # back to the class's
+            model.train_function = None
     diverged = bool(history.losses) and not math.isfinite(history.losses[-1])
     return TrainResult(
         steps=len(history.losses),
@@ -167,6 +192,35 @@ def train(model, x, y, batch_size, steps=None, epochs=None, callbacks=(), seed=0
         diverged=diverged,
         wall_s=time.perf_counter() - start,
     )
+
+
+def _mute_retracing_warning(model):
+    """Builds the model's train function now and mutes TensorFlow's "triggered tf.function
+    retracing" warning for it: every model traces its own train function once by design,
+    and a run of many short trainings (one model each) would otherwise warn."""
+    model.make_train_function()
+    cells = [c.cell_contents for c in getattr(model.train_function, "__closure__", None) or ()]
+    for fn in cells + [getattr(c, "__wrapped__", None) for c in cells]:
+        if isinstance(fn, tf.types.experimental.PolymorphicFunction):
+            fn._omit_frequent_tracing_warning = True
+
+
+def _evaluate_inside_steps(model, callbacks):
+    """Makes `model`'s compiled train step call each callback's `before_step()` before the
+    optimizer step and `after_step()` after it (graph code: the callbacks keep what they
+    compute in variables and read it once per compiled call)."""
+    train_step = type(model).train_step.__get__(model)
+
+    def step_with_callbacks(data):
+        for callback in callbacks:
+            callback.before_step()
+        logs = train_step(data)
+        for callback in callbacks:
+            callback.after_step()
+        return logs
+
+    model.train_step = step_with_callbacks
+    model.train_function = None
 
 
 def evaluate(model, x, y, loss=None, batch_size=10_000):
@@ -186,4 +240,5 @@ def evaluate(model, x, y, loss=None, batch_size=10_000):
         totals += len(yb) * np.array([float(tf.reduce_mean(loss_fn(yb, pred))),
                                       float(accuracy(yb, pred))])
     loss_value, acc = totals / len(y)
-    return {"loss": float(loss_value) if math.isfinite(loss_value) else None, "accuracy": float(acc)}
+    return {"loss": float(loss_value) if math.isfinite(loss_value) else None,
+            "accuracy": float(acc)}

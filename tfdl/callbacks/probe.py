@@ -49,7 +49,8 @@ class LayerProbe:
         # In training mode (batch statistics, as the optimizer's steps see the network)
         # layers such as BatchNormalization update their running averages: restore them,
         # so probing leaves the model as it was.
-        state = [tf.identity(v) for v in self.model.non_trainable_variables] if self.training else []
+        state = ([tf.identity(v) for v in self.model.non_trainable_variables]
+                 if self.training else [])
         with tf.GradientTape() as tape:
             activations = self._outputs(self._x, training=self.training)
             loss = tf.reduce_mean(self._loss(self._y, activations[-1]))

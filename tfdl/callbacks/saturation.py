@@ -44,7 +44,8 @@ class ActivationSaturation(ProbeCallback):
         self.steps.append(step)
         for layer in self.probe.at(step)["layers"]:
             if layer["activation"] in RANGES:
-                fraction = saturated_fraction(layer["activations"], layer["activation"], self.margin)
+                fraction = saturated_fraction(layer["activations"], layer["activation"],
+                                              self.margin)
                 self.fractions.setdefault(layer["name"], []).append(fraction)
         if self.log_dir:
             with summary_writer(self.log_dir).as_default(step=step):
