@@ -18,6 +18,24 @@ def _seeded():
     keras.utils.set_random_seed(0)
 
 
+@pytest.fixture
+def add_reproduction(tmp_path, monkeypatch):
+    """`add(name, source)` writes reproductions/<name>.py into a temporary folder that
+    `tfdl list / run / report` then use (TFDL_REPRODUCTIONS), and returns its path; the test
+    runs in `tmp_path`, so `logs/` lands there."""
+    folder = tmp_path / "reproductions"
+    folder.mkdir()
+    monkeypatch.setenv("TFDL_REPRODUCTIONS", str(folder))
+    monkeypatch.chdir(tmp_path)
+
+    def add(name, source):
+        path = folder / f"{name}.py"
+        path.write_text(source)
+        return path
+
+    return add
+
+
 @pytest.fixture(scope="module")
 def quick_run(request, tmp_path_factory):
     """`(logdir, record)` of the test module's report run once with its quick profile.

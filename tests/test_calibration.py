@@ -40,12 +40,8 @@ REPORT.calibrate(Calibration(experiment="measure", targets=("a",),
 
 
 @pytest.fixture
-def toy(tmp_path, monkeypatch):
-    folder = tmp_path / "reproductions"
-    folder.mkdir()
-    (folder / "toycal.py").write_text(SCRIPT)
-    monkeypatch.setenv("TFDL_REPRODUCTIONS", str(folder))
-    monkeypatch.chdir(tmp_path)
+def toy(add_reproduction):
+    add_reproduction("toycal", SCRIPT)
     return cli.load_report("toycal")
 
 

@@ -199,12 +199,8 @@ REPORT.claim(Claim("only.value", "value", "only", reported=1.0, quote="1.0",
 
 
 @pytest.fixture
-def toy_script(tmp_path, monkeypatch):
-    folder = tmp_path / "reproductions"
-    folder.mkdir()
-    (folder / "toy.py").write_text(TOY_SCRIPT)
-    monkeypatch.setenv("TFDL_REPRODUCTIONS", str(folder))
-    return folder / "toy.py"
+def toy_script(add_reproduction):
+    return add_reproduction("toy", TOY_SCRIPT)
 
 
 def test_a_changed_script_reruns_and_old_rows_show_stale(tmp_path, toy_script, capsys):

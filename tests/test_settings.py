@@ -36,12 +36,8 @@ REPORT.claim(Claim("only.value", "value", "only", reported=REPORTED, quote="1.0"
 
 
 @pytest.fixture
-def toy(tmp_path, monkeypatch):
-    folder = tmp_path / "reproductions"
-    folder.mkdir()
-    (folder / "toyset.py").write_text(SCRIPT)
-    monkeypatch.setenv("TFDL_REPRODUCTIONS", str(folder))
-    monkeypatch.chdir(tmp_path)
+def toy(add_reproduction):
+    add_reproduction("toyset", SCRIPT)
     return cli.load_report("toyset")
 
 

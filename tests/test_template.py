@@ -8,14 +8,10 @@ from tfdl import cli
 TEMPLATE = Path(__file__).resolve().parents[1] / "reproductions" / "_template.py"
 
 
-def test_the_template_runs_as_a_new_report(tmp_path, monkeypatch, capsys):
-    folder = tmp_path / "reproductions"
-    folder.mkdir()
+def test_the_template_runs_as_a_new_report(tmp_path, add_reproduction, capsys):
     source = TEMPLATE.read_text().replace('Report("_template"', 'Report("newreport"')
-    (folder / "newreport.py").write_text(source)
-    (folder / "_template.py").write_text(TEMPLATE.read_text())  # skipped: starts with "_"
-    monkeypatch.setenv("TFDL_REPRODUCTIONS", str(folder))
-    monkeypatch.chdir(tmp_path)
+    add_reproduction("newreport", source)
+    add_reproduction("_template", TEMPLATE.read_text())  # skipped: starts with "_"
 
     assert cli.main(["list"]) == 0
     listed = capsys.readouterr().out
