@@ -34,14 +34,23 @@ def _fail(message):
     return EXIT_USAGE
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _number_at_least(kind, minimum, what):
+    """An argparse type: `kind(text)` no smaller than `minimum`, else a one-line error."""
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value:g}")
+        return value
+
+    return parse
+
+
+_positive_int = _number_at_least(int, 1, "a whole number")
+_nonnegative_float = _number_at_least(float, 0, "a number")
 
 
 def report_parser(report, prog=None):
@@ -101,16 +110,6 @@ def _add_cluster_options(parser):
                             "--threads is given (default 1; with --ray)")
     group.add_argument("--gpus-per-task", type=_nonnegative_float, metavar="N",
                        help="GPUs each task reserves, fractions share one (default 0; with --ray)")
-
-
-def _nonnegative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {value:g}")
-    return value
 
 
 def _ray_runner(args):
