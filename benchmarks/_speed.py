@@ -90,8 +90,8 @@ def run_experiment(report_name, experiment, overrides=None, seed=0, globals_=Non
     metrics. `globals_` replaces module constants of the script (a quick look's shorter lists)."""
     from pathlib import Path
 
-    from tfdl import cli, settings
-    from tfdl.experiment import Context, set_seed
+    from tfdl.harness import cli, settings
+    from tfdl.harness.experiment import Context, set_seed
 
     report = cli.load_report(report_name)
     fn = report.experiments[experiment].fn

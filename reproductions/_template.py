@@ -22,9 +22,9 @@ report touches.
 import sys
 
 from tfdl import plots, training
-from tfdl.claims import PROTOCOL, Claim, equals, within
 from tfdl.data import load_mnist
-from tfdl.experiment import Report, seed_metrics
+from tfdl.harness.claims import PROTOCOL, Claim, equals, within
+from tfdl.harness.experiment import Report, seed_metrics
 from tfdl.models import count_params, mlp
 
 # ## From the report

@@ -32,8 +32,10 @@ import numpy as np
 import tensorflow as tf
 
 from tfdl import callbacks as cb
-from tfdl import plots, softmax_gradients, training
-from tfdl.claims import (
+from tfdl import plots, training
+from tfdl.analysis import softmax_gradients
+from tfdl.data.cifar10 import CLASS_NAMES, is_standin, load_cifar10, standardize, template_images
+from tfdl.harness.claims import (
     HEADLINE,
     PROTOCOL,
     Claim,
@@ -43,8 +45,7 @@ from tfdl.claims import (
     within,
     within_relative,
 )
-from tfdl.data.cifar10 import CLASS_NAMES, is_standin, load_cifar10, standardize, template_images
-from tfdl.experiment import Report
+from tfdl.harness.experiment import Report
 from tfdl.models import mlp, normal_init
 
 # ## From the report (and the assignment it answers)

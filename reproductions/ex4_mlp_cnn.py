@@ -49,9 +49,13 @@ import sys
 import keras
 import numpy as np
 
-from tfdl import boundaries, plots, stats, training, transfer
 from tfdl import callbacks as cb
-from tfdl.claims import (
+from tfdl import plots, training
+from tfdl.analysis import boundaries, stats
+from tfdl.analysis.features import SineFeatures
+from tfdl.data import DataError, load_europe
+from tfdl.data.cifar10 import CLASS_NAMES, load_cifar10
+from tfdl.harness.claims import (
     OWN,
     PROTOCOL,
     Check,
@@ -63,12 +67,10 @@ from tfdl.claims import (
     is_true,
     within,
 )
-from tfdl.data import DataError, load_europe
-from tfdl.data.cifar10 import CLASS_NAMES, load_cifar10
-from tfdl.experiment import Report, mean_metrics, seed_metrics
-from tfdl.features import SineFeatures
+from tfdl.harness.experiment import Report, mean_metrics, seed_metrics
 from tfdl.models import functional_mlp, mlp
-from tfdl.resnet import IMAGENET_MEAN, IMAGENET_STD, backbone, load_weights, resnet18
+from tfdl.models.resnet import IMAGENET_MEAN, IMAGENET_STD, backbone, load_weights, resnet18
+from tfdl.training import transfer
 
 # ## From the report
 CLASSES = 33
@@ -180,7 +182,8 @@ REPORT = Report("ex4_mlp_cnn", report_file="003_087f79cb2e72452e.txt",
 REPORT.option("--faces-dir", metavar="DIR",
               help="part 3's real-vs-fake faces: DIR/{train,val,test}/{real,fake}/ images")
 REPORT.option("--resnet18-weights", metavar="FILE",
-              help="ImageNet ResNet-18 weights: a Keras .weights.h5 of tfdl.resnet.resnet18() "
+              help="ImageNet ResNet-18 weights: a Keras .weights.h5 of "
+                   "tfdl.models.resnet.resnet18() "
                    "or a torchvision state dict saved with numpy.savez (.npz)")
 
 

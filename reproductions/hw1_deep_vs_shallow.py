@@ -35,9 +35,19 @@ import keras
 import numpy as np
 
 from tfdl import callbacks as cb
-from tfdl import plots, stats, training
-from tfdl.budget import budget_widths, mlp_params
-from tfdl.claims import (
+from tfdl import plots, training
+from tfdl.analysis import stats
+from tfdl.analysis.hessian import (
+    descend_gradient_norm,
+    gradient_norm,
+    hessian_eigenvalues,
+    minimal_ratio,
+)
+from tfdl.analysis.interpolation import interpolation_curve
+from tfdl.analysis.pca import pca
+from tfdl.analysis.sensitivity import input_sensitivity
+from tfdl.data import load_mnist
+from tfdl.harness.claims import (
     OWN,
     PROTOCOL,
     Claim,
@@ -48,13 +58,9 @@ from tfdl.claims import (
     is_true,
     within_relative,
 )
-from tfdl.data import load_mnist
-from tfdl.experiment import Report, mean_metrics
-from tfdl.hessian import descend_gradient_norm, gradient_norm, hessian_eigenvalues, minimal_ratio
-from tfdl.interpolation import interpolation_curve
+from tfdl.harness.experiment import Report, mean_metrics
 from tfdl.models import count_params, mlp
-from tfdl.pca import pca
-from tfdl.sensitivity import input_sensitivity
+from tfdl.models.budget import budget_widths, mlp_params
 
 # ## From the report
 

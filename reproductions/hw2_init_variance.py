@@ -29,9 +29,12 @@ import sys
 import numpy as np
 
 from tfdl import callbacks as cb
-from tfdl import events, losses, plots, stats, training
-from tfdl.calibration import Calibration
-from tfdl.claims import (
+from tfdl import plots, training
+from tfdl.analysis import stats
+from tfdl.data import load_mnist, one_hot
+from tfdl.harness import events
+from tfdl.harness.calibration import Calibration
+from tfdl.harness.claims import (
     PROTOCOL,
     Claim,
     at_least,
@@ -42,9 +45,8 @@ from tfdl.claims import (
     within,
     within_relative,
 )
-from tfdl.data import load_mnist, one_hot
-from tfdl.experiment import Report, mean_metrics
-from tfdl.models import mlp, normal_init
+from tfdl.harness.experiment import Report, mean_metrics
+from tfdl.models import losses, mlp, normal_init
 
 # ## From the report
 VARIANCES = [0.0, 0.1, 0.2, 0.3, 1.0, 2.0]  # 0.0 stands for zero init

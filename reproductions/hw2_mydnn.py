@@ -28,14 +28,25 @@ import sys
 import keras
 import numpy as np
 
-from tfdl import plots, stats, training
+from tfdl import plots, training
+from tfdl.analysis import stats
 from tfdl.callbacks import ValidateEvery
-from tfdl.claims import OWN, PROTOCOL, Check, Claim, at_least, at_most, equals, is_true, within
 from tfdl.data import gaussian_bump, load_mnist, sample_function
 from tfdl.data.synthetic import grid
-from tfdl.experiment import Report, mean_metrics
+from tfdl.harness.claims import (
+    OWN,
+    PROTOCOL,
+    Check,
+    Claim,
+    at_least,
+    at_most,
+    equals,
+    is_true,
+    within,
+)
+from tfdl.harness.experiment import Report, mean_metrics
 from tfdl.models import count_params, mlp
-from tfdl.tuning import grid_search
+from tfdl.training.tuning import grid_search
 
 # ## From the report
 

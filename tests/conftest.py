@@ -44,8 +44,8 @@ def quick_run(request, tmp_path_factory):
     `QUICK_EXPERIMENTS`, and sets `NEEDS_DATA = True` when the report reads the data
     directory (the tests then skip, saying why, where `TFDL_DATA_DIR` is unset).
     """
-    from tfdl.cli import load_report
-    from tfdl.table import format_table
+    from tfdl.harness.cli import load_report
+    from tfdl.harness.table import format_table
 
     module = request.module
     if getattr(module, "NEEDS_DATA", False) and not os.environ.get("TFDL_DATA_DIR"):

@@ -1,9 +1,9 @@
-"""tfdl.budget: layer widths that hit the reports' parameter budgets."""
+"""tfdl.models.budget: layer widths that hit the reports' parameter budgets."""
 
 import pytest
 
-from tfdl.budget import budget_widths, mlp_params
 from tfdl.models import count_params, mlp
+from tfdl.models.budget import budget_widths, mlp_params
 
 
 @pytest.mark.parametrize("input_dim, outputs, depth, target, expected", [

@@ -3,12 +3,12 @@ claims are held out."""
 
 import pytest
 
-from tfdl import calibration, cli
+from tfdl.harness import calibration, cli
 
 SCRIPT = '''
-from tfdl.calibration import Calibration
-from tfdl.claims import Claim, within, within_relative
-from tfdl.experiment import Report
+from tfdl.harness.calibration import Calibration
+from tfdl.harness.claims import Claim, within, within_relative
+from tfdl.harness.experiment import Report
 
 # ## Inferred (not in the report)
 SCALE = 1.0
@@ -76,6 +76,6 @@ def test_the_table_marks_calibrated_claims_and_counts_the_held_out(toy, tmp_path
     record = toy.run(profile="quick", logdir=tmp_path / "plain")
     roles = {r["id"]: r["role"] for r in record["headlines"]}
     assert roles == {"a": "calibrated", "b": "held out"}
-    from tfdl.table import format_table
+    from tfdl.harness.table import format_table
     text = format_table(record)
     assert "a: a [calibrated]" in text and "1/1 held-out headlines hold" in text

@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 from tfdl import callbacks as cb
-from tfdl import events, training
+from tfdl import training
+from tfdl.harness import events
 from tfdl.models import mlp, normal_init
 
 LOSS = "sparse_categorical_crossentropy"

@@ -2,10 +2,10 @@
 
 import pytest
 
-from tfdl import claims
-from tfdl.claims import Claim
-from tfdl.experiment import all_hold, evaluate_claims
-from tfdl.table import format_markdown, format_table
+from tfdl.harness import claims
+from tfdl.harness.claims import Claim
+from tfdl.harness.experiment import all_hold, evaluate_claims
+from tfdl.harness.table import format_markdown, format_table
 
 
 def test_checks():

@@ -8,17 +8,18 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfdl import claims, experiment, transfer
-from tfdl.claims import Claim, NotRun, within
-from tfdl.cli import load_script
 from tfdl.data import DataError
-from tfdl.experiment import all_hold
-from tfdl.resnet import (
+from tfdl.harness import claims, experiment
+from tfdl.harness.claims import Claim, NotRun, within
+from tfdl.harness.cli import load_script
+from tfdl.harness.experiment import all_hold
+from tfdl.models.resnet import (
     load_torchvision_state,
     load_weights,
     resnet18,
     torchvision_state,
 )
+from tfdl.training import transfer
 
 TORCHVISION_RESNET18_PARAMS = 11_689_512  # sum(p.numel() for p in resnet18().parameters())
 BN_RUNNING_STATS = 9_600  # 2 x 4,800 batch-norm channels (torchvision buffers)

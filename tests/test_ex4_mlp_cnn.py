@@ -9,10 +9,12 @@ import keras
 import numpy as np
 import pytest
 
-from tfdl import boundaries, claims, training
 from tfdl import callbacks as cb
+from tfdl import training
+from tfdl.analysis import boundaries
+from tfdl.analysis.features import SineFeatures
 from tfdl.data import DataError, load_europe
-from tfdl.features import SineFeatures
+from tfdl.harness import claims
 from tfdl.models import count_params, functional_mlp, mlp
 
 # The CNN part's experiments (standin, faces) are tested in test_ex4_cnn.py.
@@ -179,7 +181,7 @@ def test_quick_profile_draws_figures_and_boundaries(quick_run):
 def test_full_profile_headlines(tmp_path):
     if not os.environ.get("TFDL_DATA_DIR"):
         pytest.skip("TFDL_DATA_DIR is unset: the Europe data (../shared/data/europe) is needed")
-    from tfdl.cli import load_report
+    from tfdl.harness.cli import load_report
 
     record = load_report("ex4_mlp_cnn").run(profile="full", only=MLP_EXPERIMENTS, logdir=tmp_path)
     failed = sorted(r["id"] for r in record["headlines"]

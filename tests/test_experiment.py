@@ -10,11 +10,12 @@ import sys
 import numpy as np
 import pytest
 
-from tfdl import claims, cli, runner, training
-from tfdl.experiment import Report, all_hold, code_fingerprint, write_json_atomic
+from tfdl import training
+from tfdl.analysis.stats import downsample, mean_nested, spearman, step_noise
+from tfdl.harness import claims, cli, runner
+from tfdl.harness.experiment import Report, all_hold, code_fingerprint, write_json_atomic
+from tfdl.harness.table import format_table
 from tfdl.models import mlp
-from tfdl.stats import downsample, mean_nested, spearman, step_noise
-from tfdl.table import format_table
 
 
 def _toy_report(calls):
@@ -122,7 +123,7 @@ def test_results_json_survives_a_kill_mid_write(tmp_path):
     write_json_atomic(path, {"version": 1})
     script = (
         "import os, sys\n"
-        "from tfdl.experiment import write_json_atomic\n"
+        "from tfdl.harness.experiment import write_json_atomic\n"
         "class Boom:\n"
         "    pass\n"
         "import json\n"
@@ -176,8 +177,8 @@ def test_cli_report_prints_table(tmp_path, capsys):
 
 
 TOY_SCRIPT = """
-from tfdl.claims import Claim, within
-from tfdl.experiment import Report
+from tfdl.harness.claims import Claim, within
+from tfdl.harness.experiment import Report
 
 SCALE = 1.0
 REPORT = Report("toy", report_file="none.txt", title="Toy", profiles={"quick": {}})

@@ -5,7 +5,7 @@ import pytest
 
 from tfdl import callbacks as cb
 from tfdl import training
-from tfdl.hessian import gradient_norm
+from tfdl.analysis.hessian import gradient_norm
 from tfdl.models import mlp
 
 

@@ -1,10 +1,10 @@
-"""tfdl.hessian: exact Hessians, minimal ratio, descent on the gradient norm."""
+"""tfdl.analysis.hessian: exact Hessians, minimal ratio, descent on the gradient norm."""
 
 import numpy as np
 import pytest
 from conftest import linear_model
 
-from tfdl.hessian import (
+from tfdl.analysis.hessian import (
     descend_gradient_norm,
     gradient_norm,
     hessian,

@@ -4,11 +4,11 @@ test_weight_trajectory.py)."""
 
 import pytest
 
-from tfdl import claims
+from tfdl.harness import claims
 
 
 def test_descent_ratio_skips_runs_whose_gradient_was_already_zero():
-    from tfdl.cli import load_report
+    from tfdl.harness.cli import load_report
 
     claim = next(c for c in load_report("hw1_deep_vs_shallow").claims
                  if c.id == "t5.gradient_small")
@@ -17,7 +17,7 @@ def test_descent_ratio_skips_runs_whose_gradient_was_already_zero():
 
 
 def _claims():
-    from tfdl.cli import load_report
+    from tfdl.harness.cli import load_report
 
     return {c.id: c for c in load_report("hw1_deep_vs_shallow").claims}
 
@@ -89,8 +89,8 @@ def test_quick_profile_figures_written(quick_run):
 
 @pytest.mark.slow
 def test_full_profile_reproduces_the_report(tmp_path):
-    from tfdl.cli import load_report
-    from tfdl.table import format_table
+    from tfdl.harness.cli import load_report
+    from tfdl.harness.table import format_table
 
     record = load_report("hw1_deep_vs_shallow").run(profile="full", logdir=tmp_path)
     print(format_table(record))

@@ -4,10 +4,10 @@ import copy
 
 import pytest
 
-from tfdl import claims, events
-from tfdl.cli import load_report
-from tfdl.experiment import all_hold
-from tfdl.table import format_table
+from tfdl.harness import claims, events
+from tfdl.harness.cli import load_report
+from tfdl.harness.experiment import all_hold
+from tfdl.harness.table import format_table
 
 REPORT_NAME = "hw2_init_variance"  # the conftest's quick_run fixture runs it
 
@@ -93,7 +93,7 @@ def test_calibration_ranks_losses_on_the_lr_part(tmp_path):
     classes), so its under-trained targets land closer to the report's and it ranks first.
     (At 200 steps cross-entropy, faster still, would rank above both: the full protocol decides.)
     """
-    from tfdl import calibration
+    from tfdl.harness import calibration
 
     report = load_report("hw2_init_variance")
     assert report.calibration.size() == 36

@@ -1,5 +1,5 @@
 """Tests for reproductions/hw2_mydnn.py and the library pieces it added: the keras-tuner grid
-search (tfdl.tuning), the synthetic regression set (tfdl.data.synthetic), surface plots and
+search (tfdl.training.tuning), the synthetic regression set (tfdl.data.synthetic), surface plots and
 profile-scoped claims."""
 
 import math
@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tfdl import claims, cli, plots, training
-from tfdl.claims import Claim, equals
+from tfdl import plots, training
 from tfdl.data import DataError, gaussian_bump, sample_function
 from tfdl.data.synthetic import grid
-from tfdl.experiment import evaluate_claims
+from tfdl.harness import claims, cli
+from tfdl.harness.claims import Claim, equals
+from tfdl.harness.experiment import evaluate_claims
 from tfdl.models import count_params, mlp
-from tfdl.tuning import grid_search
+from tfdl.training.tuning import grid_search
 
 # Section c of the report: weights (no biases) per architecture; row 6 corrected.
 WEIGHTS = {(64,): 50_816, (128,): 101_632, (256,): 203_264, (512,): 406_528, (64, 64): 54_912,

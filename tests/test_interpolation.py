@@ -1,10 +1,10 @@
-"""tfdl.interpolation: losses along the line between two trained models."""
+"""tfdl.analysis.interpolation: losses along the line between two trained models."""
 
 import numpy as np
 import pytest
 
 from tfdl import training
-from tfdl.interpolation import interpolate_weights, interpolation_curve
+from tfdl.analysis.interpolation import interpolate_weights, interpolation_curve
 from tfdl.models import mlp
 
 

@@ -63,7 +63,7 @@ def test_functional_mlp_matches_sequential_count_and_takes_features():
 
 
 def test_half_squared_error_is_tf1_l2_loss_per_example():
-    from tfdl.losses import half_squared_error
+    from tfdl.models.losses import half_squared_error
 
     y = np.eye(10, dtype=np.float32)[[3, 7]]
     p = np.full((2, 10), 0.1, np.float32)

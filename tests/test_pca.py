@@ -1,8 +1,8 @@
-"""tfdl.pca: principal components of weight trajectories."""
+"""tfdl.analysis.pca: principal components of weight trajectories."""
 
 import numpy as np
 
-from tfdl.pca import pca
+from tfdl.analysis.pca import pca
 
 
 def test_pca_of_points_on_a_line_explains_everything():

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from tfdl import quiet
+from tfdl.harness import quiet
 
 
 def test_importing_tfdl_then_tensorflow_prints_no_start_up_notices():

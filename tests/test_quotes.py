@@ -5,7 +5,7 @@ import re
 import pytest
 from conftest import reports_dir
 
-from tfdl import claims, cli
+from tfdl.harness import claims, cli
 
 REPORTS = sorted(cli._scripts())
 

@@ -21,14 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from tfdl import cli, runner
-from tfdl.experiment import Report
+from tfdl.harness import cli, runner
+from tfdl.harness.experiment import Report
 
 try:
     import ray
     from ray.cluster_utils import Cluster
 
-    from tfdl import ray_runner
+    from tfdl.harness import ray_runner
 except ImportError as err:
     if os.environ.get("CI") == "true":
         raise RuntimeError(f"Ray is not installed ({err}), and CI must run the Ray tests: "
@@ -197,8 +197,8 @@ def test_a_node_with_other_code_refuses_and_says_so(cluster, tmp_path):
 
 
 TOY = """
-from tfdl.claims import Claim, within
-from tfdl.experiment import Report
+from tfdl.harness.claims import Claim, within
+from tfdl.harness.experiment import Report
 
 REPORT = Report("{name}", report_file="none.txt", title="Toy", profiles={{"quick": {{}}}})
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tfdl import claims, results
-from tfdl.experiment import evaluate_claims
+from tfdl.harness import claims, results
+from tfdl.harness.experiment import evaluate_claims
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDS = sorted((ROOT / "results").glob("*.json"))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tfdl import claims, cli
+from tfdl.harness import claims, cli
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,12 +4,12 @@ import json
 
 import pytest
 
-from tfdl import cli, settings
+from tfdl.harness import cli, settings
 
 SCRIPT = '''
 """Toy report."""
-from tfdl.claims import Claim, within
-from tfdl.experiment import Report
+from tfdl.harness.claims import Claim, within
+from tfdl.harness.experiment import Report
 
 # ## From the report
 REPORTED = 1.0

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from tfdl import cli
+from tfdl.harness import cli
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "reproductions" / "_template.py"
 

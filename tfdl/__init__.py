@@ -3,7 +3,7 @@
 import importlib.util
 import os
 
-from tfdl import quiet
+from tfdl.harness import quiet
 
 if importlib.util.find_spec("tensorflow") is None:
     raise ImportError('tfdl needs TensorFlow, from the cpu or the gpu extra: pip install -e '

@@ -1,7 +1,7 @@
 """The result tables of a record: headlines, own checks and protocol checks, each row
 claim · reported · reproduced (± std over seeds, or counts) · tolerance · seeds · result."""
 
-from tfdl.claims import (
+from tfdl.harness.claims import (
     BETTER,
     HEADLINE,
     KINDS,

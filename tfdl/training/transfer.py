@@ -20,7 +20,7 @@ import keras
 import numpy as np
 
 from tfdl import training
-from tfdl.resnet import backbone, with_head
+from tfdl.models.resnet import backbone, with_head
 
 MODES = ("scratch", "probe", "finetune")
 

@@ -42,8 +42,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfdl import __version__, stats
-from tfdl.claims import HEADLINE, NOT_RUN, PROTOCOL, holds
+from tfdl import __version__
+from tfdl.analysis import stats
+from tfdl.harness.claims import HEADLINE, NOT_RUN, PROTOCOL, holds
 
 SCHEMA_VERSION = 2  # results.json layout; see `evaluate_claims` and `Report.run`
 _DRAWING = threading.Lock()
@@ -152,7 +153,7 @@ class Report:
             self.claims.append(claim)
 
     def calibrate(self, calibration):
-        """Declares the report's calibration search (`tfdl.calibration.Calibration`): its
+        """Declares the report's calibration search (`tfdl.harness.calibration.Calibration`): its
         targets are marked "calibrated" in the table, every other claim "held out"."""
         unknown = [t for t in calibration.targets if t not in {c.id for c in self.claims}]
         if unknown or calibration.experiment not in self.experiments:
@@ -186,7 +187,7 @@ class Report:
 
     def main(self, argv=None):
         """Command-line entry point; returns the exit code (0 iff every headline holds)."""
-        from tfdl import cli
+        from tfdl.harness import cli
 
         return cli.run_report(self, argv)
 
@@ -195,17 +196,17 @@ class Report:
         """Runs the experiments, records results, evaluates the claims.
 
         Args:
-            runner: where the units (experiment × seed) execute: a `tfdl.runner` runner
+            runner: where the units (experiment × seed) execute: a `tfdl.harness.runner` runner
                 (default `InProcess()`, one after another in this process).
             threads: TensorFlow threads per unit (default: the runner's `threads` if it has
                 one, as `RayRunner` does, else the cores divided by the runner's parallel units).
-            overrides: `{name: value}` of `--set` (checked by `tfdl.settings.parse`): a
+            overrides: `{name: value}` of `--set` (checked by `tfdl.harness.settings.parse`): a
                 modified protocol, recorded as such.
 
         Returns:
             The results record (a dict, as written to `results.json`).
         """
-        from tfdl import runner as runners
+        from tfdl.harness import runner as runners
 
         runner = runner or runners.InProcess()
         threads = (threads or getattr(runner, "threads", None)
@@ -415,7 +416,7 @@ def _settings_hash(config, experiment, options=None, overrides=None):
 def constraints_hash():
     """SHA-256 (first 16 hex digits) of the checkout's constraints.txt, the pinned versions the
     committed records were made with; None when tfdl is not run from a checkout."""
-    path = Path(__file__).resolve().parents[1] / "constraints.txt"
+    path = Path(__file__).resolve().parents[2] / "constraints.txt"
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else None
 
 
@@ -423,7 +424,7 @@ def code_fingerprint(script, package=None):
     """Hash of `script`, every source file of the tfdl package (or `package`, a folder) and
     the TensorFlow/Keras/NumPy versions."""
     digest = hashlib.sha256()
-    package = Path(package or Path(__file__).resolve().parent)
+    package = Path(package or Path(__file__).resolve().parents[1])
     script = Path(script)
     digest.update(script.name.encode())
     digest.update(script.read_bytes() if script.is_file() else b"")

@@ -8,7 +8,7 @@ Ray worker with the same thread count.
 
 - `InProcess()`: one unit after another in this process (the default).
 - `ProcessPool(jobs)`: `--jobs N` local worker processes, for units that cannot use every core.
-- `tfdl.ray_runner.RayRunner`: tasks on a Ray cluster (`--ray ADDRESS`).
+- `tfdl.harness.ray_runner.RayRunner`: tasks on a Ray cluster (`--ray ADDRESS`).
 """
 
 import dataclasses
@@ -36,7 +36,7 @@ class Unit:
         threads: TensorFlow's intra- and inter-op threads for this unit.
         data_dir: the user's `--data-dir`, if any.
         options: the report's own options.
-        overrides: `--set` values, `{name: value}` as JSON text (see `tfdl.settings`).
+        overrides: `--set` values, `{name: value}` as JSON text (see `tfdl.harness.settings`).
     """
 
     report: str
@@ -100,7 +100,7 @@ def _report(unit):
     if unit.report not in _REPORTS:
         from pathlib import Path
 
-        from tfdl import cli
+        from tfdl.harness import cli
 
         script = Path(unit.script)
         report = cli._load(script) if script.is_file() else cli.load_report(unit.report)
@@ -117,8 +117,8 @@ def execute(unit, report=None):
     """
     from pathlib import Path
 
-    from tfdl import settings
-    from tfdl.experiment import Context, _jsonable, set_seed
+    from tfdl.harness import settings
+    from tfdl.harness.experiment import Context, _jsonable, set_seed
 
     if report is None:
         report, fingerprint = _report(unit)

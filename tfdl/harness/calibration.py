@@ -26,8 +26,8 @@ import json
 import math
 from pathlib import Path
 
-from tfdl import settings
-from tfdl.claims import FAIL, PASS
+from tfdl.harness import settings
+from tfdl.harness.claims import FAIL, PASS
 
 
 @dataclasses.dataclass(frozen=True)

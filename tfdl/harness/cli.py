@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 EXIT_USAGE = 2
-SCHEMA_VERSION = 2  # the results.json layout this tfdl reads (tfdl.experiment.SCHEMA_VERSION)
+SCHEMA_VERSION = 2  # results.json layout read here (tfdl.harness.experiment.SCHEMA_VERSION)
 
 
 def _fail(message):
@@ -115,7 +115,7 @@ def _add_cluster_options(parser):
 def _ray_runner(args):
     """(RayRunner for --ray, None) or (None, error message). Ray is imported only here."""
     try:
-        from tfdl.ray_runner import ClusterError, RayRunner
+        from tfdl.harness.ray_runner import ClusterError, RayRunner
     except ImportError as err:
         return None, f"--ray needs Ray ({err}): pip install -e \".[cluster]\""
     try:
@@ -129,8 +129,8 @@ def run_report(report, argv=None, runner=None):
     """Parses arguments, runs the report, prints the headline table; returns the exit code.
     `runner`: a runner to use instead of the one the arguments choose (`tfdl run all`)."""
     from tfdl.data import DataError
-    from tfdl.experiment import all_hold
-    from tfdl.table import format_table
+    from tfdl.harness.experiment import all_hold
+    from tfdl.harness.table import format_table
 
     args = report_parser(report).parse_args(argv)
     if args.only:
@@ -140,8 +140,8 @@ def run_report(report, argv=None, runner=None):
                          f"{', '.join(report.experiments)}")
     if args.data_dir and not Path(args.data_dir).is_dir():
         return _fail(f"--data-dir {args.data_dir} is not a directory")
-    from tfdl import runner as runners
-    from tfdl import settings
+    from tfdl.harness import runner as runners
+    from tfdl.harness import settings
 
     try:
         overrides = settings.parse(report, args.profile, args.overrides)
@@ -196,7 +196,7 @@ def reproductions_dir():
     """The folder of reproduction scripts: $TFDL_REPRODUCTIONS, the checkout's, or
     ./reproductions."""
     candidates = [os.environ.get("TFDL_REPRODUCTIONS"),
-                  Path(__file__).resolve().parents[1] / "reproductions", Path("reproductions")]
+                  Path(__file__).resolve().parents[2] / "reproductions", Path("reproductions")]
     for candidate in candidates:
         if candidate and Path(candidate).is_dir():
             return Path(candidate)
@@ -351,7 +351,7 @@ def _read_record(path):
 
 
 def _report(args):
-    from tfdl.table import format_against, format_markdown, format_table
+    from tfdl.harness.table import format_against, format_markdown, format_table
 
     markdown = "--markdown" in args
     args = [a for a in args if a != "--markdown"]
@@ -421,12 +421,12 @@ def main(argv=None):
 
 def _calibrate(argv):
     """`tfdl calibrate NAME [options]`: the report's declared search over unstated settings."""
-    from tfdl import calibration
-    from tfdl import runner as runners
+    from tfdl.harness import calibration
+    from tfdl.harness import runner as runners
 
     parser = argparse.ArgumentParser(
         prog="tfdl calibrate",
-        description="Runs a report's declared calibration search (tfdl.calibration) at its "
+        description="Runs a report's declared calibration search (tfdl.harness.calibration) at its "
                     "targets' protocol and prints the settings ranked by how close the targets "
                     "come to the reported numbers. Trials resume like runs.")
     parser.add_argument("name", help="the report (reproductions/NAME.py)")
@@ -466,7 +466,7 @@ def _calibrate(argv):
 
 def _record(args):
     """`tfdl record LOGDIR… [--to DIR]`: commit-ready compact records of full runs."""
-    from tfdl import results
+    from tfdl.harness import results
 
     folder = "results"
     if "--to" in args:
@@ -487,7 +487,7 @@ def _record(args):
 
 def _readme(args):
     """`tfdl readme [--check] [README]`: README result blocks from results/*.json."""
-    from tfdl import results
+    from tfdl.harness import results
 
     check = "--check" in args
     args = [a for a in args if a != "--check"]

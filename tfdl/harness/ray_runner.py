@@ -16,7 +16,7 @@ A task whose worker process dies is retried (`max_retries`, default 2); a small 
 driver's node counts each unit's attempts, so the record notes the retries
 (`entry["retries"]`). A task that fails every try, or raises, is recorded as failed with its
 error and the others go on. A node running other code than the driver refuses its units
-(`tfdl.runner.CodeMismatch`: the message is the unit's recorded error).
+(`tfdl.harness.runner.CodeMismatch`: the message is the unit's recorded error).
 
 Ray is imported only here; `tfdl` without `--ray` never imports this module.
 """
@@ -38,7 +38,7 @@ from pathlib import Path
 import ray
 import ray.exceptions
 
-from tfdl.runner import Outcome, _error_text, execute
+from tfdl.harness.runner import Outcome, _error_text, execute
 
 MAX_RETRIES = 2
 CACHES = ("pretrained",)  # folders under the log directory that experiments read and fill

@@ -15,8 +15,8 @@ import json
 import re
 from pathlib import Path
 
-from tfdl.experiment import write_json_atomic
-from tfdl.table import format_markdown
+from tfdl.harness.experiment import write_json_atomic
+from tfdl.harness.table import format_markdown
 
 _ENTRY_KEYS = ("settings", "fingerprint", "wall_s", "threads", "device", "host", "retries",
                "overrides")
@@ -82,7 +82,7 @@ def without_stale(text):
 
 def load_records(folder="results"):
     """`{report: record}` of the committed records, marked STALE where their code changed."""
-    from tfdl import cli
+    from tfdl.harness import cli
 
     records = {}
     for path in sorted(Path(folder).glob("*.json")):
