@@ -1,6 +1,8 @@
-"""Training: the loop on preloaded tensors (loop), keras-tuner searches (tuning), and the
+"""Training: the loop on preloaded tensors (loop), one configuration trained and recorded in
+the shape every reproduction records (fit), keras-tuner searches (tuning), and the
 transfer-learning protocol (transfer)."""
 
+from tfdl.training.fit import fit, split
 from tfdl.training.loop import (
     OPTIMIZERS,
     TrainResult,
@@ -11,5 +13,5 @@ from tfdl.training.loop import (
     train,
 )
 
-__all__ = ["OPTIMIZERS", "TrainResult", "batches", "compile_model", "evaluate",
+__all__ = ["OPTIMIZERS", "TrainResult", "batches", "compile_model", "evaluate", "fit", "split",
            "steps_per_epoch", "train"]
