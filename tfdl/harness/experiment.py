@@ -282,6 +282,8 @@ class Report:
         def finish(r):
             r["fingerprint"] = fingerprint
             r["overrides"] = modifications(r)
+            # The profile as it ran: the script's values with the --set profile keys applied.
+            r["config"] = {**config, **{k: v for k, v in overrides.items() if k in config}}
             r["headlines"] = evaluate_claims(self.claims, r, fingerprint)
             if self.calibration is not None:
                 for row in r["headlines"]:
