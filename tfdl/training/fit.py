@@ -27,14 +27,15 @@ def split(splits, name):
 
 def fit(model, splits, *, batch_size, steps=None, epochs=None, seed=0, shuffle=True,
         curves=(), curve_every="epoch", curve_loss=None, final=("train", "test"),
-        final_loss=None, callbacks=(), steps_per_execution=1, run_dir=None, label=None,
-        train_points=500):
+        final_loss=None, callbacks=(), steps_per_execution=1, drop_remainder=False, run_dir=None,
+        label=None, train_points=500):
     """Trains a compiled `model` on the train split and returns its record (module docstring).
 
     Args:
         model: a model compiled with `training.compile_model`.
         splits: a `Splits` or `{name: (x, y)}` with at least "train".
-        batch_size, steps, epochs, seed, shuffle, steps_per_execution: as `training.train`.
+        batch_size, steps, epochs, seed, shuffle, steps_per_execution, drop_remainder: as
+            `training.train`.
         curves: splits evaluated during training (`ValidateEvery`, TensorBoard run `name`).
         curve_every: steps between curve points, or "epoch" (one pass over the train split).
         curve_loss: loss of the curves (default: the model's).
@@ -46,13 +47,15 @@ def fit(model, splits, *, batch_size, steps=None, epochs=None, seed=0, shuffle=T
         train_points: points kept of the per-step training loss.
     """
     x, y = split(splits, "train")
-    every = steps_per_epoch(len(y), batch_size) if curve_every == "epoch" else curve_every
+    every = (steps_per_epoch(len(y), batch_size, drop_remainder) if curve_every == "epoch"
+             else curve_every)
     loss = curve_loss or model.loss
     validators = {name: cb.ValidateEvery(*split(splits, name), loss, every=every,
                                          log_dir=run_dir, name=name) for name in curves}
     result = train(model, x, y, batch_size=batch_size, steps=steps, epochs=epochs, seed=seed,
                    shuffle=shuffle, callbacks=[*validators.values(), *callbacks],
-                   log_dir=run_dir, label=label, steps_per_execution=steps_per_execution)
+                   log_dir=run_dir, label=label, steps_per_execution=steps_per_execution,
+                   drop_remainder=drop_remainder)
     train_steps, train_losses = (stats.downsample(result.losses, points=train_points)
                                  if result.losses else ([], []))
     return {
