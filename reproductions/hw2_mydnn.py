@@ -181,6 +181,8 @@ REPORT = Report("hw2_mydnn", report_file="000_38968ce822ce0973.txt",
 # ## Experiments: one function per section of the report, returning what its claims read
 # Each trained configuration is recorded as `training.fit` returns it: "final" {split: {"loss",
 # "accuracy"}}, "curves" {split: {"step", "loss", "accuracy"}}, "train" {"step", "loss"}, ...
+# Every run executes one epoch per compiled call (`steps_per_execution="epoch"`), its curves
+# evaluated inside the call: the same batches, steps and values as one step per call.
 
 # `train_points` that keeps every step's training loss (figures 1-4 and 8-11 plot iterations).
 EVERY_STEP = 1_000_000
@@ -285,7 +287,7 @@ def regularization(ctx):
         def trial(decay, norm=norm):
             model = build(ctx, [128], **_norm_kwargs(norm, decay))
             training.train(model, *splits.train, batch_size=batch, epochs=ctx.config["reg_epochs"],
-                           seed=ctx.seed, drop_remainder=True)
+                           seed=ctx.seed, drop_remainder=True, steps_per_execution="epoch")
             final = {name: training.evaluate(model, *training.split(splits, name))
                      for name in ("val", "train", "test")}
             return {"val_accuracy": final["val"]["accuracy"], "final": final}
@@ -312,7 +314,7 @@ def regularization(ctx):
                            batch_size=batch, epochs=ctx.config["reg_final_epochs"], seed=ctx.seed,
                            drop_remainder=True, curves=("val",), curve_every=1,
                            run_dir=ctx.run_dir(f"final_{norm}"), label=f"final {norm}",
-                           train_points=EVERY_STEP)
+                           train_points=EVERY_STEP, steps_per_execution="epoch")
         out["runs"][norm] = {**run, "decay": decay}
         ctx.log(f"final {norm}: test accuracy {run['final']['test']['accuracy']:.4f}")
     return out
@@ -366,7 +368,7 @@ def architecture(ctx):
         model = build(ctx, hidden)
         run = training.fit(model, splits, batch_size=ctx.config["arch_batch"],
                            epochs=ctx.config["arch_epochs"], seed=ctx.seed, drop_remainder=True,
-                           run_dir=ctx.run_dir(f"row{index + 1}"))
+                           run_dir=ctx.run_dir(f"row{index + 1}"), steps_per_execution="epoch")
         weights = count_params(model, weights_only=True)
         rows[str(index + 1)] = {**run, "hidden": hidden, "weights": weights}
         ctx.log(f"row {index + 1} {hidden}: {weights:,} weights, test accuracy "
@@ -413,7 +415,8 @@ def regression(ctx):
             model = build(ctx, hidden, l2=REGRESSION_L2, regression=True)
             # Losses are the model's MSE (without the L2 penalty); the test curve every epoch.
             run = training.fit(model, splits, batch_size=batch, epochs=epochs, seed=ctx.seed,
-                               curves=("test",), run_dir=ctx.run_dir(f"n{n}_row{index + 1}"))
+                               curves=("test",), run_dir=ctx.run_dir(f"n{n}_row{index + 1}"),
+                               steps_per_execution="epoch")
             fits[str(index + 1)] = {
                 **run, "hidden": hidden,
                 "grid_prediction": model.predict(grid_x, verbose=0).ravel().tolist(),
@@ -443,7 +446,8 @@ def regression_decay(ctx):
         for decay in decays:
             run = training.fit(build(ctx, DECAY_SEARCH_HIDDEN, l2=decay, regression=True), splits,
                                batch_size=batch, epochs=ctx.config["regression_epochs"],
-                               seed=ctx.seed, run_dir=ctx.run_dir(f"n{n}_decay{decay:g}"))
+                               seed=ctx.seed, run_dir=ctx.run_dir(f"n{n}_decay{decay:g}"),
+                               steps_per_execution="epoch")
             runs.append({**run, "decay": decay})
             ctx.log(f"{n} samples, L2 decay {decay:g}: test MSE "
                     f"{run['final']['test']['loss']:.5f}")
