@@ -220,15 +220,27 @@ def test_a_changed_script_reruns_and_old_rows_show_stale(tmp_path, toy_script, c
     assert "recorded with other code or settings, rerunning" in capsys.readouterr().err
 
 
-def test_fingerprint_covers_every_tfdl_source(tmp_path):
+def test_fingerprint_covers_the_tfdl_sources_the_script_imports(tmp_path):
     package = tmp_path / "tfdl"
     (package / "sub").mkdir(parents=True)
-    (package / "sub" / "module.py").write_text("X = 1\n")
+    for path, text in {"__init__.py": "", "sub/__init__.py": "", "other.py": "Z = 1\n",
+                       "sub/module.py": "from tfdl import leaf\n", "leaf.py": "X = 1\n",
+                       "lazy.py": "W = 1\n"}.items():
+        (package / path).write_text(text)
     script = tmp_path / "script.py"
-    script.write_text("Y = 1\n")
-    before = code_fingerprint(script, package)
-    (package / "sub" / "module.py").write_text("X = 2\n")
-    assert code_fingerprint(script, package) != before
+    script.write_text("from tfdl.sub import module\n\ndef f():\n    import tfdl.lazy\n")
+
+    def changes_it(path, text):
+        before = code_fingerprint(script, package)
+        (package / path).write_text(text)
+        return code_fingerprint(script, package) != before
+
+    assert changes_it("sub/module.py", "from tfdl import leaf\nX = 2\n")  # imported
+    assert changes_it("leaf.py", "X = 2\n")  # imported by an imported module
+    assert changes_it("lazy.py", "W = 2\n")  # imported inside a function
+    assert changes_it("sub/__init__.py", "V = 1\n")  # runs on import of sub.module
+    assert not changes_it("other.py", "Z = 2\n")  # never imported: the records stay current
+    assert changes_it("../script.py", "import tfdl.other\n")
 
 
 def test_rerun_after_an_interruption_starts_from_empty_run_directories(tmp_path, toy_script):
