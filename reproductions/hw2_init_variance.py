@@ -45,7 +45,7 @@ from tfdl.harness.claims import (
     within,
     within_relative,
 )
-from tfdl.harness.experiment import Report, mean_metrics
+from tfdl.harness.experiment import Report, seed_metrics
 from tfdl.models import losses, mlp, normal_init
 
 # ## From the report
@@ -82,32 +82,29 @@ PROBE_EXAMPLES = 1000  # fixed batch for histograms, saturation and gradient nor
 # cannot be a squared error): curves and loss claims use cross-entropy, training uses LOSS.
 REPORTED_LOSS = "categorical_crossentropy"
 
-PROFILES = {
-    "full": {
-        "train_examples": None,  # all 55,000
-        "init_steps": BATCH_10_STEPS,
-        "histogram_every": 250,
-        # Every batch size trains 5,000 steps (the printed budget) except the full batch,
-        # capped at 500 steps: one full-batch step costs ~1 s on 2 CPU cores.
-        "batch_steps": {1: 5000, 10: 5000, 50: 5000, 100: 5000, 1000: 5000, 55_000: 500},
-        "lr_steps": LR_STEPS,
-        "learning_rates": LEARNING_RATES,
-        "es_max_steps": ES_MAX_STEPS,
-        "es_validate_every": ES_VALIDATE_EVERY,
-        "eval_every": 100,
-    },
-    "quick": {
-        "train_examples": 10_000,  # the "full batch" is then these 10,000
-        "init_steps": 2000,
-        "histogram_every": 500,
-        "batch_steps": {1: 300, 10: 300, 50: 300, 100: 300, 1000: 300, 55_000: 30},
-        "lr_steps": 200,
-        "learning_rates": LEARNING_RATES,
-        "es_max_steps": 1000,
-        "es_validate_every": 100,
-        "eval_every": 100,
-    },
+FULL = {
+    "train_examples": None,  # all 55,000
+    "init_steps": BATCH_10_STEPS,
+    "histogram_every": 250,
+    # Every batch size trains 5,000 steps (the printed budget) except the full batch,
+    # capped at 500 steps: one full-batch step costs ~1 s on 2 CPU cores.
+    "batch_steps": {1: 5000, 10: 5000, 50: 5000, 100: 5000, 1000: 5000, 55_000: 500},
+    "lr_steps": LR_STEPS,
+    "learning_rates": LEARNING_RATES,
+    "es_max_steps": ES_MAX_STEPS,
+    "es_validate_every": ES_VALIDATE_EVERY,
+    "eval_every": 100,
 }
+PROFILES = {"full": FULL, "quick": {
+    **FULL,
+    "train_examples": 10_000,  # the "full batch" is then these 10,000
+    "init_steps": 2000,
+    "histogram_every": 500,
+    "batch_steps": {1: 300, 10: 300, 50: 300, 100: 300, 1000: 300, 55_000: 30},
+    "lr_steps": 200,
+    "es_max_steps": 1000,
+    "es_validate_every": 100,
+}}
 
 REPORT = Report("hw2_init_variance", report_file="004_f9be44aaa6a4d347.txt",
                 title="Sharif University Deep Learning HW2", profiles=PROFILES)
@@ -132,30 +129,7 @@ def build(variance, learning_rate, seed):
                                   optimizer="sgd")
 
 
-def _train_and_score(ctx, data, model, batch_size, steps, run_dir, label, callbacks=(),
-                     steps_per_execution=1):
-    """Trains one configuration and returns its accuracies, losses and loss noise.
-
-    `steps_per_execution` > 1 (at least the validation interval) runs that many steps per
-    compiled call with the test curve evaluated inside it: same batches, steps and values.
-    """
-    test_curve = cb.ValidateEvery(*data["test"], REPORTED_LOSS, every=ctx.config["eval_every"],
-                                  log_dir=run_dir, name="test")
-    result = training.train(model, *data["train"], batch_size=batch_size, steps=steps,
-                            seed=ctx.seed, log_dir=run_dir, label=label,
-                            callbacks=[test_curve, *callbacks],
-                            steps_per_execution=steps_per_execution)
-    test = training.evaluate(model, *data["test"])
-    train = training.evaluate(model, *data["train"])
-    cross_entropy = training.evaluate(model, *data["test"], loss=REPORTED_LOSS)
-    return {
-        "test_accuracy": test["accuracy"], "train_accuracy": train["accuracy"],
-        "test_loss": test["loss"], "test_cross_entropy": cross_entropy["loss"],
-        "diverged": result.diverged, "loss_noise": stats.step_noise(result.losses),
-        "train_loss_curve": stats.downsample(result.losses, points=500),
-        "test_loss_curve": [test_curve.history["step"], test_curve.history["loss"]],
-        "wall_s": result.wall_s,
-    }
+# ## Experiments: one function per section of the report, returning what its claims read
 
 
 @REPORT.experiment
@@ -173,12 +147,17 @@ def initialization(ctx):
         histograms = cb.HistogramLogger(run_dir, probe, losses.get(LOSS, REDUCTION),
                                          every=every)
         model = build(variance, DEFAULT_LR, ctx.seed)
-        run = _train_and_score(ctx, data, model, DEFAULT_BATCH, ctx.config["init_steps"], run_dir,
-                               f"init {name}", callbacks=[saturation, gradients, histograms])
+        run = training.fit(model, data, batch_size=DEFAULT_BATCH, steps=ctx.config["init_steps"],
+                           seed=ctx.seed, curves=("test",), curve_every=ctx.config["eval_every"],
+                           curve_loss=REPORTED_LOSS,
+                           callbacks=[saturation, gradients, histograms], run_dir=run_dir,
+                           label=f"init {name}", train_points=500)
+        run["test_cross_entropy"] = training.evaluate(model, *data["test"],
+                                                      loss=REPORTED_LOSS)["loss"]
         run["saturation"] = saturation.fractions["layer_1"]
         run["layer_1_gradient"] = gradients.mean_abs["layer_1"]
         run["histograms_complete"] = _histograms_complete(run_dir, model)
-        ctx.log(f"{name}: test accuracy {run['test_accuracy']:.4f}, "
+        ctx.log(f"{name}: test accuracy {_test_accuracy(run):.4f}, "
                 f"saturated {np.mean(run['saturation']):.2f}")
         out["runs"][name] = run
     out["steps"] = saturation.steps
@@ -192,13 +171,17 @@ def _histograms_complete(run_dir, model):
     return wanted <= found
 
 
+def _test_accuracy(run):
+    return run["final"]["test"]["accuracy"]
+
+
 def _init_runs(m):
     return [m["runs"]["zero" if v == 0 else f"var_{v:g}"] for v in m["variance"]]
 
 
-def _nonzero(m, key, reduce=np.mean):
-    """(variances, value per variance) over the N(0, var) runs."""
-    pairs = [(v, reduce(r[key])) for v, r in zip(m["variance"], _init_runs(m)) if v > 0]
+def _nonzero(m, value):
+    """(variances, value(run) per variance) over the N(0, var) runs."""
+    pairs = [(v, value(r)) for v, r in zip(m["variance"], _init_runs(m)) if v > 0]
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
@@ -209,20 +192,20 @@ def _any_nonzero_diverged(m):
 
 REPORT.claim(
     Claim("init.zero", "zero init fails to learn (test accuracy near chance)", "initialization",
-          reported="fails", value=lambda m: m["runs"]["zero"]["test_accuracy"], check=at_most(0.2),
+          reported="fails", value=lambda m: _test_accuracy(m["runs"]["zero"]), check=at_most(0.2),
           quote="Actually zero initializing hinder the network as it cause symmetry in network",
           diverged=lambda m: m["runs"]["zero"]["diverged"]),
     Claim("init.best", "best test accuracy at variance", "initialization", reported=0.1,
-          value=lambda m: max(zip(*_nonzero(m, "test_accuracy")), key=lambda p: p[1])[0],
+          value=lambda m: max(zip(*_nonzero(m, _test_accuracy)), key=lambda p: p[1])[0],
           check=equals(0.1), quote="best accuracy has reached when **variance=0.1**",
           diverged=_any_nonzero_diverged),
     Claim("init.worst", "worst test accuracy (N(0, var) runs) at variance", "initialization",
           reported=2.0,
-          value=lambda m: min(zip(*_nonzero(m, "test_accuracy")), key=lambda p: p[1])[0],
+          value=lambda m: min(zip(*_nonzero(m, _test_accuracy)), key=lambda p: p[1])[0],
           check=equals(2.0), quote="as we increase variance both test and train accuracy decreased",
           diverged=_any_nonzero_diverged),
     Claim("init.trend", "test accuracy falls as variance grows (Spearman)", "initialization",
-          reported="falls", value=lambda m: stats.spearman(*_nonzero(m, "test_accuracy")),
+          reported="falls", value=lambda m: stats.spearman(*_nonzero(m, _test_accuracy)),
           check=at_most(-0.8), quote="the less the variance the better their corresponding "
           "accuracy are", diverged=_any_nonzero_diverged),
     Claim("hist.complete", "weights/biases/activations/gradients histograms for every layer, "
@@ -232,12 +215,14 @@ REPORT.claim(
           value=lambda m: all(r["histograms_complete"] for r in _init_runs(m)), check=is_true()),
     Claim("hist.saturation", "sigmoid layer's saturated fraction grows with variance (Spearman)",
           "initialization", reported="saturates",
-          value=lambda m: stats.spearman(*_nonzero(m, "saturation")), check=at_least(0.8),
+          value=lambda m: stats.spearman(*_nonzero(m, lambda r: np.mean(r["saturation"]))),
+          check=at_least(0.8),
           quote="initial weights are large negative or positive that saturates the input to "
           "sigmoid", diverged=_any_nonzero_diverged),
     Claim("hist.vanishing", "first-layer gradient magnitude shrinks with variance (Spearman)",
           "initialization", reported="vanishes",
-          value=lambda m: stats.spearman(*_nonzero(m, "layer_1_gradient")), check=at_most(-0.8),
+          value=lambda m: stats.spearman(*_nonzero(m, lambda r: np.mean(r["layer_1_gradient"]))),
+          check=at_most(-0.8),
           quote="Vanishing also occurred in figure18 and 20 for weight of layer1",
           diverged=_any_nonzero_diverged),
 )
@@ -251,33 +236,36 @@ def batch_size(ctx):
     for batch in BATCH_SIZES:
         model = build(DEFAULT_INIT, DEFAULT_LR, ctx.seed)
         steps = ctx.config["batch_steps"][batch]
-        run = _train_and_score(ctx, data, model, min(batch, len(data["train"][1])), steps,
-                               ctx.run_dir(f"batch_{batch}"),
-                               f"batch {batch}")
-        run["steps"] = steps
-        ctx.log(f"batch {batch}: test accuracy {run['test_accuracy']:.4f}, "
+        run = training.fit(model, data, batch_size=min(batch, len(data["train"][1])),
+                           steps=steps, seed=ctx.seed, curves=("test",),
+                           curve_every=ctx.config["eval_every"], curve_loss=REPORTED_LOSS,
+                           run_dir=ctx.run_dir(f"batch_{batch}"), label=f"batch {batch}",
+                           train_points=500)
+        run["test_cross_entropy"] = training.evaluate(model, *data["test"],
+                                                      loss=REPORTED_LOSS)["loss"]
+        ctx.log(f"batch {batch}: test accuracy {_test_accuracy(run):.4f}, "
                 f"loss noise {run['loss_noise']:.4f}")
         out["runs"][str(batch)] = run
     return out
 
 
-def _by_batch(m, key):
-    return [m["runs"][str(b)][key] for b in m["batch_size"]]
+def _by_batch(m, value):
+    return [value(m["runs"][str(b)]) for b in m["batch_size"]]
 
 
 REPORT.claim(
     Claim("batch.b10", "batch 10, 5,000 steps: test accuracy", "batch_size", reported=0.9277,
-          value=lambda m: m["runs"]["10"]["test_accuracy"], check=within(0.9277, 0.02),
+          value=lambda m: _test_accuracy(m["runs"]["10"]), check=within(0.9277, 0.02),
           profiles=("full",), quote="test accuracy = 0.9277",
           diverged=lambda m: m["runs"]["10"]["diverged"]),
     Claim("batch.noise", "loss noise falls as batch size grows (Spearman)", "batch_size",
           reported="falls",
-          value=lambda m: stats.spearman(m["batch_size"], _by_batch(m, "loss_noise")),
+          value=lambda m: stats.spearman(m["batch_size"], _by_batch(m, lambda r: r["loss_noise"])),
           check=at_most(-0.8), quote="as batch size increased ,loss fluctuate less",
-          diverged=lambda m: any(_by_batch(m, "diverged"))),
+          diverged=lambda m: any(_by_batch(m, lambda r: r["diverged"]))),
     # A diverged batch size ranks last (it is not the best); only batch 1000's own run decides.
     Claim("batch.best", "best test accuracy at batch size", "batch_size", reported=1000,
-          value=lambda m: max(zip(m["batch_size"], _by_batch(m, "test_accuracy")),
+          value=lambda m: max(zip(m["batch_size"], _by_batch(m, _test_accuracy)),
                               key=lambda p: p[1] if p[1] is not None else -1)[0],
           check=equals(1000), profiles=("full",),
           quote="best accuracy achieved for batch size=1000",
@@ -292,15 +280,20 @@ def learning_rate(ctx):
     out = {"learning_rate": list(ctx.config["learning_rates"]), "runs": {}}
     for lr in ctx.config["learning_rates"]:
         model = build(DEFAULT_INIT, lr, ctx.seed)
-        run = _train_and_score(ctx, data, model, LR_BATCH, ctx.config["lr_steps"],
-                               ctx.run_dir(f"lr_{lr:g}"), f"lr {lr:g}", steps_per_execution=1000)
-        ctx.log(f"lr {lr:g}: test accuracy {run['test_accuracy']:.4f}")
+        run = training.fit(model, data, batch_size=LR_BATCH, steps=ctx.config["lr_steps"],
+                           seed=ctx.seed, curves=("test",), curve_every=ctx.config["eval_every"],
+                           curve_loss=REPORTED_LOSS, steps_per_execution=1000,
+                           run_dir=ctx.run_dir(f"lr_{lr:g}"), label=f"lr {lr:g}",
+                           train_points=500)
+        run["test_cross_entropy"] = training.evaluate(model, *data["test"],
+                                                      loss=REPORTED_LOSS)["loss"]
+        ctx.log(f"lr {lr:g}: test accuracy {_test_accuracy(run):.4f}")
         out["runs"][f"{lr:g}"] = run
     return out
 
 
 def _lr_accuracy(m, lr):
-    return m["runs"][f"{lr:g}"]["test_accuracy"]
+    return _test_accuracy(m["runs"][f"{lr:g}"])
 
 
 def _lr_diverged(m, lr):
@@ -361,13 +354,17 @@ def early_stopping(ctx):
     # Like the report, train the whole budget and read the stopping point off the curve.
     stopper = cb.StepEarlyStopping(validator, patience=ES_PATIENCE, stop_training=False)
     model = build(DEFAULT_INIT, ES_LR, ctx.seed)
-    run = _train_and_score(ctx, data, model, ES_BATCH, ctx.config["es_max_steps"], run_dir,
-                           "early stopping", callbacks=[validator, stopper])
+    run = training.fit(model, data, batch_size=ES_BATCH, steps=ctx.config["es_max_steps"],
+                       seed=ctx.seed, curves=("test",), curve_every=ctx.config["eval_every"],
+                       curve_loss=REPORTED_LOSS, callbacks=[validator, stopper], run_dir=run_dir,
+                       label="early stopping", train_points=500)
+    run["test_cross_entropy"] = training.evaluate(model, *data["test"], loss=REPORTED_LOSS)["loss"]
+    # The validation curve has its own interval, so its validator is a callback: recorded
+    # beside fit's test curve, in the same shape.
+    run["curves"]["val"] = {key: list(values) for key, values in validator.history.items()}
     run["stopping_step"] = stopper.best_step if stopper.stopped_step is not None else None
     run["best_validation_step"] = stopper.best_step
-    run["validation_curve"] = [validator.history["step"], validator.history["loss"]]
-    run["validation_accuracy_curve"] = validator.history["accuracy"]
-    ctx.log(f"stopping step {run['stopping_step']}, test accuracy {run['test_accuracy']:.4f}")
+    ctx.log(f"stopping step {run['stopping_step']}, test accuracy {_test_accuracy(run):.4f}")
     return run
 
 
@@ -376,30 +373,34 @@ REPORT.claim(
           reported=20_000, value=lambda m: m["stopping_step"], check=between(10_000, 40_000),
           profiles=("full",), quote="approximately **20000** learning steps is good choice"),
     Claim("es.test", "after 100,000 steps: test accuracy", "early_stopping", reported=0.932,
-          value=lambda m: m["test_accuracy"], check=within(0.932, 0.015), profiles=("full",),
+          value=_test_accuracy, check=within(0.932, 0.015), profiles=("full",),
           quote="test accuracy = 0.932"),
     Claim("es.train", "after 100,000 steps: train accuracy", "early_stopping", reported=0.9703818,
-          value=lambda m: m["train_accuracy"], check=within(0.9703818, 0.015), profiles=("full",),
+          value=lambda m: m["final"]["train"]["accuracy"], check=within(0.9703818, 0.015),
+          profiles=("full",),
           quote="train accuracy = 0.9703818"),
     Claim("es.val_loss", "after 100,000 steps: validation loss (cross-entropy)", "early_stopping",
-          reported=0.3022921, value=lambda m: m["validation_curve"][1][-1],
+          reported=0.3022921, value=lambda m: m["curves"]["val"]["loss"][-1],
           check=within_relative(0.3022921, 0.10), profiles=("full",),
           quote="validation loss is 0.3022921 step= 99000"),
 )
 
 
+# ## Figures: each names the experiments it reads
+
+
 @REPORT.figure("initialization")
 def initialization_figures(record, logdir):
     """Figures 3, 4, 9 and 18 of the report."""
-    m = mean_metrics(record, "initialization")
+    m = seed_metrics(record, "initialization")[0]
     runs = _init_runs(m)
     labels = ["zero" if v == 0 else f"var {v:g}" for v in m["variance"]]
     plots.metric_vs(logdir / "fig3_accuracy_vs_variance.png", labels,
-                    {"test": [r["test_accuracy"] for r in runs],
-                     "train": [r["train_accuracy"] for r in runs]},
+                    {"test": [_test_accuracy(r) for r in runs],
+                     "train": [r["final"]["train"]["accuracy"] for r in runs]},
                     "Accuracy vs initial weight variance", "initialization")
     plots.curves(logdir / "fig4_test_loss_by_init.png",
-                 {lab: tuple(r["test_loss_curve"]) for lab, r in zip(labels, runs)},
+                 {lab: _steps_and_loss(r["curves"]["test"]) for lab, r in zip(labels, runs)},
                  "Test loss during training", ylabel="test loss (cross-entropy)", logy=True)
     plots.curves(logdir / "fig9_saturation_by_init.png",
                  {lab: (m["steps"], r["saturation"]) for lab, r in zip(labels, runs)},
@@ -409,12 +410,17 @@ def initialization_figures(record, logdir):
                  "First-layer gradient magnitude", ylabel="mean |dL/dW1|", logy=True)
 
 
+def _steps_and_loss(curve):
+    """A recorded `{"step", "loss", ...}` curve as the `(x, y)` plots take."""
+    return curve["step"], curve["loss"]
+
+
 @REPORT.figure("batch_size")
 def batch_size_figure(record, logdir):
     """Figures 23-28 of the report."""
-    m = mean_metrics(record, "batch_size")
+    m = seed_metrics(record, "batch_size")[0]
     plots.curve_grid(logdir / "fig23-28_train_loss_by_batch.png",
-                     {f"batch size {b}": tuple(m["runs"][str(b)]["train_loss_curve"])
+                     {f"batch size {b}": _steps_and_loss(m["runs"][str(b)]["train"])
                       for b in m["batch_size"]},
                      "Training loss (½ squared error) per step, by batch size")
 
@@ -422,9 +428,9 @@ def batch_size_figure(record, logdir):
 @REPORT.figure("learning_rate")
 def learning_rate_figure(record, logdir):
     """Figure 36 of the report."""
-    m = mean_metrics(record, "learning_rate")
+    m = seed_metrics(record, "learning_rate")[0]
     plots.curves(logdir / "fig36_test_loss_by_lr.png",
-                 {f"lr {lr:g}": tuple(m["runs"][f"{lr:g}"]["test_loss_curve"])
+                 {f"lr {lr:g}": _steps_and_loss(m["runs"][f"{lr:g}"]["curves"]["test"])
                   for lr in m["learning_rate"]},
                  "Batch 1000: test loss for different learning rates",
                  ylabel="test loss (cross-entropy)", logy=True)
@@ -433,8 +439,9 @@ def learning_rate_figure(record, logdir):
 @REPORT.figure("early_stopping")
 def early_stopping_figure(record, logdir):
     """Figures 37-40 of the report."""
-    m = mean_metrics(record, "early_stopping")
-    series = {"validation": tuple(m["validation_curve"]), "test": tuple(m["test_loss_curve"])}
+    m = seed_metrics(record, "early_stopping")[0]
+    series = {"validation": _steps_and_loss(m["curves"]["val"]),
+              "test": _steps_and_loss(m["curves"]["test"])}
     plots.curves(logdir / "fig37_early_stopping.png", series,
                  "lr 2, batch 1000: validation loss every 1,000 steps",
                  ylabel="loss (cross-entropy)", logy=True)
