@@ -151,7 +151,10 @@ def initialization(ctx):
                            seed=ctx.seed, curves=("test",), curve_every=ctx.config["eval_every"],
                            curve_loss=REPORTED_LOSS,
                            callbacks=[saturation, gradients, histograms], run_dir=run_dir,
-                           label=f"init {name}", train_points=500)
+                           label=f"init {name}", train_points=500,
+                           # 50 divides the curve's and the probes' intervals: each fires at
+                           # exactly its steps, at the end of a 50-step compiled call
+                           steps_per_execution=50)
         run["test_cross_entropy"] = training.evaluate(model, *data["test"],
                                                       loss=REPORTED_LOSS)["loss"]
         run["saturation"] = saturation.fractions["layer_1"]
@@ -240,7 +243,7 @@ def batch_size(ctx):
                            steps=steps, seed=ctx.seed, curves=("test",),
                            curve_every=ctx.config["eval_every"], curve_loss=REPORTED_LOSS,
                            run_dir=ctx.run_dir(f"batch_{batch}"), label=f"batch {batch}",
-                           train_points=500)
+                           train_points=500, steps_per_execution=100)  # test curve inside
         run["test_cross_entropy"] = training.evaluate(model, *data["test"],
                                                       loss=REPORTED_LOSS)["loss"]
         ctx.log(f"batch {batch}: test accuracy {_test_accuracy(run):.4f}, "
@@ -357,7 +360,10 @@ def early_stopping(ctx):
     run = training.fit(model, data, batch_size=ES_BATCH, steps=ctx.config["es_max_steps"],
                        seed=ctx.seed, curves=("test",), curve_every=ctx.config["eval_every"],
                        curve_loss=REPORTED_LOSS, callbacks=[validator, stopper], run_dir=run_dir,
-                       label="early stopping", train_points=500)
+                       label="early stopping", train_points=500,
+                       # the test curve inside each 100-step call; the validation (every
+                       # 1,000 steps) at the end of the call that reaches it
+                       steps_per_execution=100)
     run["test_cross_entropy"] = training.evaluate(model, *data["test"], loss=REPORTED_LOSS)["loss"]
     # The validation curve has its own interval, so its validator is a callback: recorded
     # beside fit's test curve, in the same shape.
