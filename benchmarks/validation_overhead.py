@@ -11,12 +11,12 @@ the ratios to plain training.
 
 import time
 
-import keras
-
 from tfdl import callbacks as cb
 from tfdl import training
 from tfdl.data import load_mnist
 from tfdl.models import mlp
+
+import keras
 
 BATCH, EPOCHS, LR = 128, 4, 0.1
 LOSS = "sparse_categorical_crossentropy"

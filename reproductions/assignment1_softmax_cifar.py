@@ -28,10 +28,6 @@ rounding, not the gradient). Test 1 (eta 0.1): 0.265 +- 0.010 over 15 inits vs t
 
 import sys
 
-import keras
-import numpy as np
-import tensorflow as tf
-
 from tfdl import plots, training
 from tfdl.analysis import softmax_gradients
 from tfdl.data.cifar10 import CLASS_NAMES, is_standin, load_cifar10, standardize, template_images
@@ -47,6 +43,10 @@ from tfdl.harness.claims import (
 )
 from tfdl.harness.experiment import Report, seed_metrics
 from tfdl.models import mlp, normal_init
+
+import keras
+import numpy as np
+import tensorflow as tf
 
 # ## From the report (and the assignment it answers)
 TESTS = {  # test number -> (lambda, eta), Table 1

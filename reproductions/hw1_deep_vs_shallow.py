@@ -36,9 +36,6 @@ Result (full profile, --seeds 3, ~25 min per seed on 2 CPU cores; README table, 
 
 import sys
 
-import keras
-import numpy as np
-
 from tfdl import callbacks as cb
 from tfdl import plots, training
 from tfdl.analysis import stats
@@ -66,6 +63,9 @@ from tfdl.harness.claims import (
 from tfdl.harness.experiment import Report, mean_metrics, seed_metrics
 from tfdl.models import count_params, mlp
 from tfdl.models.budget import budget_widths, mlp_params
+
+import keras
+import numpy as np
 
 # ## From the report
 

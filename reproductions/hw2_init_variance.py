@@ -26,8 +26,6 @@ report's (0.980 vs 0.932). README.md ("Sharif HW2") has the table and the reason
 
 import sys
 
-import numpy as np
-
 from tfdl import callbacks as cb
 from tfdl import plots, training
 from tfdl.analysis import stats
@@ -47,6 +45,8 @@ from tfdl.harness.claims import (
 )
 from tfdl.harness.experiment import Report, seed_metrics
 from tfdl.models import losses, mlp, normal_init
+
+import numpy as np
 
 # ## From the report
 VARIANCES = [0.0, 0.1, 0.2, 0.3, 1.0, 2.0]  # 0.0 stands for zero init

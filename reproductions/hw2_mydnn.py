@@ -29,9 +29,6 @@ Result (full profile, --seeds 3, ~15 min per seed on 2 CPU cores; README table, 
 import math
 import sys
 
-import keras
-import numpy as np
-
 from tfdl import plots, training
 from tfdl.analysis import stats
 from tfdl.data import gaussian_bump, load_mnist, sample_function
@@ -50,6 +47,9 @@ from tfdl.harness.claims import (
 from tfdl.harness.experiment import Report, seed_metrics
 from tfdl.models import count_params, mlp
 from tfdl.training.tuning import grid_search
+
+import keras
+import numpy as np
 
 # ## From the report
 

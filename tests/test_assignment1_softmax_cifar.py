@@ -4,15 +4,15 @@ import os
 import pickle
 from pathlib import Path
 
-import numpy as np
-import pytest
-import tensorflow as tf
-
 from tfdl.analysis import softmax_gradients as sg
 from tfdl.data import DataError, cifar10, tfds_source
 from tfdl.data.files import sha256
 from tfdl.harness.claims import PROTOCOL, Claim, holds, within
 from tfdl.harness.cli import load_script
+
+import numpy as np
+import pytest
+import tensorflow as tf
 
 ROOT = Path(__file__).resolve().parents[1]
 STANDIN = Path(os.environ.get("TFDL_DATA_DIR", "/nonexistent")) / "cifar10-jpeg"

@@ -1,9 +1,9 @@
 """tfdl.models.budget: layer widths that hit the reports' parameter budgets."""
 
-import pytest
-
 from tfdl.models import count_params, mlp
 from tfdl.models.budget import budget_widths, mlp_params
+
+import pytest
 
 
 @pytest.mark.parametrize("input_dim, outputs, depth, target, expected", [

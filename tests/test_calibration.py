@@ -1,9 +1,9 @@
 """Calibration: a declared search over unstated settings, ranked on its targets; the other
 claims are held out."""
 
-import pytest
-
 from tfdl.harness import calibration, cli
+
+import pytest
 
 SCRIPT = '''
 from tfdl.harness.calibration import Calibration

@@ -1,13 +1,13 @@
 """Each callback on a tiny model, asserting the values it records and logs."""
 
-import numpy as np
-import pytest
-import tensorflow as tf
-
 from tfdl import callbacks as cb
 from tfdl import training
 from tfdl.harness import events
 from tfdl.models import mlp, normal_init
+
+import numpy as np
+import pytest
+import tensorflow as tf
 
 LOSS = "sparse_categorical_crossentropy"
 

@@ -1,11 +1,11 @@
 """Claims evaluated per seed, their verdicts, and the tables printed from them."""
 
-import pytest
-
 from tfdl.harness import claims
 from tfdl.harness.claims import Claim
 from tfdl.harness.experiment import all_hold, evaluate_claims
 from tfdl.harness.table import format_markdown, format_table
+
+import pytest
 
 
 def test_checks():

@@ -1,11 +1,11 @@
 import gzip
 import shutil
 
-import numpy as np
-import pytest
-
 from tfdl.data import DataError, data_dir, load_mnist, tfds_source, verify_checksums
 from tfdl.data import mnist as mnist_module
+
+import numpy as np
+import pytest
 
 
 def test_mnist_report_004_split():

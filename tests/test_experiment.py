@@ -3,12 +3,12 @@
 import json
 import math
 import os
+import signal
 import stat
 import subprocess
 import sys
-
-import numpy as np
-import pytest
+import time
+from pathlib import Path
 
 from tfdl import training
 from tfdl.analysis.stats import downsample, mean_nested, spearman, step_noise
@@ -16,6 +16,9 @@ from tfdl.harness import claims, cli, runner
 from tfdl.harness.experiment import Report, all_hold, code_fingerprint, write_json_atomic
 from tfdl.harness.table import format_table
 from tfdl.models import mlp
+
+import numpy as np
+import pytest
 
 
 def _toy_report(calls):
@@ -321,3 +324,32 @@ def test_worker_processes_give_the_in_process_numbers_and_record_failures(tmp_pa
     assert "ValueError: seed 2 breaks" in pooled["failures"]["only/2"]["error"]
     assert "1 unit FAILED (only/2: ValueError: seed 2 breaks)" in format_table(pooled)
     assert not all_hold(pooled)
+
+
+def test_worker_processes_end_with_a_killed_driver():
+    code = ("import concurrent.futures, multiprocessing, os, time\n"
+            "from tfdl.harness import runner\n"
+            "if __name__ == '__main__':\n"
+            "    with concurrent.futures.ProcessPoolExecutor(\n"
+            "            1, mp_context=multiprocessing.get_context('spawn'),\n"
+            "            initializer=runner.exit_with_parent, initargs=(os.getpid(),)) as pool:\n"
+            "        print(pool.submit(os.getpid).result(), flush=True)\n"
+            "        time.sleep(60)\n")
+    driver = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    worker = int(driver.stdout.readline())
+    driver.terminate()  # SIGTERM: no shutdown of the pool
+    driver.wait(timeout=30)
+
+    def alive():
+        try:
+            state = Path(f"/proc/{worker}/status").read_text()
+        except FileNotFoundError:
+            return False
+        return "State:\tZ" not in state
+
+    deadline = time.monotonic() + 15
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if alive():
+        os.kill(worker, signal.SIGKILL)
+        pytest.fail("the worker outlived its driver by 15 s")

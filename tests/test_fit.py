@@ -1,10 +1,10 @@
 """tfdl.training.fit: one configuration trained and recorded in the shared record shape."""
 
-import keras
-import numpy as np
-
 from tfdl import training
 from tfdl.models import mlp
+
+import keras
+import numpy as np
 
 
 def _splits(n=200):

@@ -1,12 +1,12 @@
 """tfdl.callbacks.GradientNorms: per-layer gradient norms every N steps."""
 
-import numpy as np
-import pytest
-
 from tfdl import callbacks as cb
 from tfdl import training
 from tfdl.analysis.hessian import gradient_norm
 from tfdl.models import mlp
+
+import numpy as np
+import pytest
 
 
 def test_gradient_norms_total_is_the_norm_of_the_whole_gradient():

@@ -1,9 +1,5 @@
 """tfdl.analysis.hessian: exact Hessians, minimal ratio, descent on the gradient norm."""
 
-import numpy as np
-import pytest
-from conftest import linear_model
-
 from tfdl.analysis.hessian import (
     descend_gradient_norm,
     gradient_norm,
@@ -11,6 +7,10 @@ from tfdl.analysis.hessian import (
     hessian_eigenvalues,
     minimal_ratio,
 )
+
+import numpy as np
+import pytest
+from conftest import linear_model
 
 
 def test_hessian_of_a_quadratic_loss_is_exact():

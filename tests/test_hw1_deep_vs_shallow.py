@@ -2,9 +2,9 @@
 test_pca.py, test_hessian.py, test_sensitivity.py, test_interpolation.py,
 test_weight_trajectory.py)."""
 
-import pytest
-
 from tfdl.harness import claims
+
+import pytest
 
 
 def test_descent_ratio_skips_runs_whose_gradient_was_already_zero():

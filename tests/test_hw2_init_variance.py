@@ -2,12 +2,12 @@
 
 import copy
 
-import pytest
-
 from tfdl.harness import claims, events
 from tfdl.harness.cli import load_report
 from tfdl.harness.experiment import all_hold
 from tfdl.harness.table import format_table
+
+import pytest
 
 REPORT_NAME = "hw2_init_variance"  # the conftest's quick_run fixture runs it
 

@@ -6,9 +6,6 @@ import math
 import os
 from pathlib import Path
 
-import numpy as np
-import pytest
-
 from tfdl import plots, training
 from tfdl.data import DataError, gaussian_bump, sample_function
 from tfdl.data.synthetic import grid
@@ -17,6 +14,9 @@ from tfdl.harness.claims import Claim, equals
 from tfdl.harness.experiment import evaluate_claims
 from tfdl.models import count_params, mlp
 from tfdl.training.tuning import grid_search
+
+import numpy as np
+import pytest
 
 # Section c of the report: weights (no biases) per architecture; row 6 corrected.
 WEIGHTS = {(64,): 50_816, (128,): 101_632, (256,): 203_264, (512,): 406_528, (64, 64): 54_912,

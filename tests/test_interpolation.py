@@ -1,11 +1,11 @@
 """tfdl.analysis.interpolation: losses along the line between two trained models."""
 
-import numpy as np
-import pytest
-
 from tfdl import training
 from tfdl.analysis.interpolation import interpolate_weights, interpolation_curve
 from tfdl.models import mlp
+
+import numpy as np
+import pytest
 
 
 def test_interpolation_passes_through_both_models():

@@ -1,8 +1,8 @@
+from tfdl.models import count_params, functional_mlp, mlp, normal_init
+
 import keras
 import numpy as np
 import pytest
-
-from tfdl.models import count_params, functional_mlp, mlp, normal_init
 
 # 784*256 + 256*10 weights; + 256 + 10 biases.
 REPORT_004_WEIGHTS = 203_264

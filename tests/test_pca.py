@@ -1,8 +1,8 @@
 """tfdl.analysis.pca: principal components of weight trajectories."""
 
-import numpy as np
-
 from tfdl.analysis.pca import pca
+
+import numpy as np
 
 
 def test_pca_of_points_on_a_line_explains_everything():

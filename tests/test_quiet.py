@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from tfdl.harness import quiet
 
@@ -21,3 +22,14 @@ def test_other_lines_written_during_the_capture_are_kept(capfd):
         os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are "
                     b"written to STDERR\nE0000 a real error\n")
     assert capfd.readouterr().err == "E0000 a real error\n"
+
+
+def test_a_reproduction_run_as_a_script_prints_no_start_up_notices():
+    # The command users run: the script itself, whose imports must load tfdl before keras
+    # (ruff's isort section order puts first-party imports first).
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "TFDL_TF_LOGS")}
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, str(root / "reproductions" / "hw2_mydnn.py"), "--help"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0 and "usage: hw2_mydnn.py" in proc.stdout
+    assert proc.stderr == ""

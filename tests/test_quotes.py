@@ -2,10 +2,10 @@
 
 import re
 
+from tfdl.harness import claims, cli
+
 import pytest
 from conftest import reports_dir
-
-from tfdl.harness import claims, cli
 
 REPORTS = sorted(cli._scripts())
 

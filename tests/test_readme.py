@@ -4,10 +4,10 @@ import copy
 import json
 from pathlib import Path
 
-import pytest
-
 from tfdl.harness import claims, results
 from tfdl.harness.experiment import evaluate_claims
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDS = sorted((ROOT / "results").glob("*.json"))

@@ -12,9 +12,9 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-
 from tfdl.harness import claims, cli
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,10 +1,10 @@
 """tfdl.analysis.sensitivity: the input sensitivity (Frobenius norm of d loss / d input)."""
 
+from tfdl.analysis.sensitivity import input_sensitivity
+
 import numpy as np
 import pytest
 from conftest import linear_model
-
-from tfdl.analysis.sensitivity import input_sensitivity
 
 
 def test_input_sensitivity_of_a_linear_model_is_known():

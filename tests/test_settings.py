@@ -2,9 +2,9 @@
 
 import json
 
-import pytest
-
 from tfdl.harness import cli, settings
+
+import pytest
 
 SCRIPT = '''
 """Toy report."""

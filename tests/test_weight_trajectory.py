@@ -1,10 +1,10 @@
 """tfdl.callbacks.WeightTrajectory: flattened kernels every N steps."""
 
-import numpy as np
-
 from tfdl import callbacks as cb
 from tfdl import training
 from tfdl.models import mlp
+
+import numpy as np
 
 
 def test_weight_trajectory_records_the_flattened_kernels_every_n_steps():

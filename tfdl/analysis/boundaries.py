@@ -9,9 +9,9 @@ Example:
                         xlabel="longitude", ylabel="latitude")
 """
 
-import numpy as np
-
 from tfdl.plots import _save, plt
+
+import numpy as np
 
 
 def predict_grid(model, x, resolution=200, margin=0.05, batch_size=50_000):

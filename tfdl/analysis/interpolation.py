@@ -6,9 +6,9 @@ Example:
                                 {"train": (x, y), "test": (x_test, y_test)})
 """
 
-import numpy as np
-
 from tfdl import training
+
+import numpy as np
 
 
 def interpolate_weights(first, second, alpha):

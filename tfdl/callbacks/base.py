@@ -2,10 +2,10 @@
 
 import functools
 
+from tfdl.callbacks.probe import LayerProbe
+
 import keras
 import tensorflow as tf
-
-from tfdl.callbacks.probe import LayerProbe
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,9 +1,9 @@
 """Per-layer gradient norms over training."""
 
+from tfdl.callbacks.base import ProbeCallback, summary_writer
+
 import numpy as np
 import tensorflow as tf
-
-from tfdl.callbacks.base import ProbeCallback, summary_writer
 
 
 class GradientNorms(ProbeCallback):

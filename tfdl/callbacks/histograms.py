@@ -1,8 +1,8 @@
 """TensorBoard histograms of weights, biases, activations and gradients per layer."""
 
-import tensorflow as tf
-
 from tfdl.callbacks.base import ProbeCallback, summary_writer
+
+import tensorflow as tf
 
 KINDS = ("weights", "biases", "activations", "gradients")
 

@@ -4,10 +4,10 @@ import math
 import sys
 import time
 
+from tfdl.callbacks.base import summary_writer
+
 import keras
 import tensorflow as tf
-
-from tfdl.callbacks.base import summary_writer
 
 
 class BatchLoss(keras.metrics.Metric):

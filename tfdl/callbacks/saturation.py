@@ -1,9 +1,9 @@
 """How many sigmoid / tanh units sit in their flat tails, where gradients vanish."""
 
+from tfdl.callbacks.base import ProbeCallback, summary_writer
+
 import numpy as np
 import tensorflow as tf
-
-from tfdl.callbacks.base import ProbeCallback, summary_writer
 
 # Output range of each saturating activation: (low, high).
 RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}

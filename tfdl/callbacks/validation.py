@@ -1,9 +1,9 @@
 """Validation every N training steps, compiled, on a preloaded validation set."""
 
+from tfdl.callbacks.base import StepCallback, summary_writer
+
 import keras
 import tensorflow as tf
-
-from tfdl.callbacks.base import StepCallback, summary_writer
 
 
 def accuracy(y_true, y_pred):

@@ -1,8 +1,8 @@
 """Flattened weights every N steps, for pictures of the optimization path."""
 
-import numpy as np
-
 from tfdl.callbacks.base import StepCallback
+
+import numpy as np
 
 
 class WeightTrajectory(StepCallback):

@@ -6,11 +6,11 @@ header `,long,lat,country`: an unnamed row id, two float coordinates and an inte
 0..32. The id column is dropped.
 """
 
-import numpy as np
-
 from tfdl.data.errors import DataError
 from tfdl.data.files import find_folder, verify_checksums
 from tfdl.data.splits import Splits
+
+import numpy as np
 
 NUM_CLASSES = 33
 FILES = {"train": "train.csv", "val": "validation.csv", "test": "test.csv"}

@@ -12,11 +12,11 @@ The images are not available offline; the user passes the folder (`--faces-dir`)
 
 from pathlib import Path
 
-import numpy as np
-import tensorflow as tf
-
 from tfdl.data.errors import DataError
 from tfdl.data.splits import Splits
+
+import numpy as np
+import tensorflow as tf
 
 CLASS_NAMES = ("fake", "real")
 SPLITS = ("train", "val", "test")

@@ -10,12 +10,12 @@ import gzip
 import struct
 from pathlib import Path
 
-import numpy as np
-
 from tfdl.data import tfds_source
 from tfdl.data.errors import DataError
 from tfdl.data.files import verify_checksums
 from tfdl.data.splits import Splits
+
+import numpy as np
 
 EMBEDDED_DIR = Path(__file__).with_name("mnist")
 FILES = {

@@ -6,10 +6,10 @@ Example:
     splits.train[0].shape, splits.train[1].shape        # (100, 2), (100, 1)
 """
 
-import numpy as np
-
 from tfdl.data.errors import DataError
 from tfdl.data.splits import Splits
+
+import numpy as np
 
 
 def gaussian_bump(x):

@@ -8,9 +8,9 @@ a `DataError` that names the offline alternative.
 
 import socket
 
-import numpy as np
-
 from tfdl.data.errors import DataError
+
+import numpy as np
 
 DOWNLOAD_HOST = ("storage.googleapis.com", 443)
 PROBE_TIMEOUT_S = 3.0

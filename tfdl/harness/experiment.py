@@ -39,13 +39,13 @@ import threading
 import time
 from pathlib import Path
 
-import keras
-import numpy as np
-import tensorflow as tf
-
 from tfdl import __version__
 from tfdl.analysis import stats
 from tfdl.harness.claims import HEADLINE, NOT_RUN, PROTOCOL, holds
+
+import keras
+import numpy as np
+import tensorflow as tf
 
 SCHEMA_VERSION = 2  # results.json layout; see `evaluate_claims` and `Report.run`
 _DRAWING = threading.Lock()

@@ -35,10 +35,10 @@ import tempfile
 import threading
 from pathlib import Path
 
+from tfdl.harness.runner import Outcome, _error_text, execute
+
 import ray
 import ray.exceptions
-
-from tfdl.harness.runner import Outcome, _error_text, execute
 
 MAX_RETRIES = 2
 CACHES = ("pretrained",)  # folders under the log directory that experiments read and fill

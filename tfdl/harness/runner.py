@@ -182,7 +182,9 @@ class ProcessPool:
         from tfdl.data import DataError
 
         context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(self.jobs, mp_context=context) as pool:
+        with concurrent.futures.ProcessPoolExecutor(self.jobs, mp_context=context,
+                                                    initializer=exit_with_parent,
+                                                    initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(_worker_execute, unit): unit for unit in units}
             try:
                 for future in concurrent.futures.as_completed(futures):
@@ -198,6 +200,19 @@ class ProcessPool:
                 for future in futures:
                     future.cancel()
                 raise
+
+
+def exit_with_parent(parent):
+    """Ends this worker process within a second of its parent's end: a driver stopped by
+    `kill` (SIGTERM) does not shut its pool down, and orphaned workers would go on computing."""
+    import threading
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
 def default_threads(jobs):

@@ -9,11 +9,11 @@ import dataclasses
 import math
 import time
 
+from tfdl.callbacks import BatchLoss, StepHistory, accuracy
+
 import keras
 import numpy as np
 import tensorflow as tf
-
-from tfdl.callbacks import BatchLoss, StepHistory, accuracy
 
 OPTIMIZERS = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam,
               "rmsprop": keras.optimizers.RMSprop}
