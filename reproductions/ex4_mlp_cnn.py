@@ -46,31 +46,20 @@ report, but XGBoost is the best row.
 import math
 import sys
 
-import keras
-import numpy as np
-
 from tfdl import callbacks as cb
 from tfdl import plots, training
 from tfdl.analysis import boundaries, stats
 from tfdl.analysis.features import SineFeatures
-from tfdl.data import DataError, load_europe
-from tfdl.data.cifar10 import CLASS_NAMES, load_cifar10
-from tfdl.harness.claims import (
-    OWN,
-    PROTOCOL,
-    Check,
-    Claim,
-    NotRun,
-    at_least,
-    at_most,
-    equals,
-    is_true,
-    within,
-)
+from tfdl.data import load_europe
+from tfdl.data.cifar10 import load_cifar10
+from tfdl.harness import claims
+from tfdl.harness.claims import OWN, PROTOCOL, Check, Claim, NotRun, at_least, at_most, equals
 from tfdl.harness.experiment import Report, mean_metrics, seed_metrics
 from tfdl.models import functional_mlp, mlp
-from tfdl.models.resnet import IMAGENET_MEAN, IMAGENET_STD, backbone, load_weights, resnet18
 from tfdl.training import transfer
+
+import keras
+import numpy as np
 
 # ## From the report
 CLASSES = 33
@@ -145,46 +134,33 @@ PRETRAIN_LR, PRETRAIN_BATCH = 0.001, 64
 BEATS = 0.02
 CHANCE = 0.5  # balanced binary test sets
 
-PROFILES = {
-    "full": {
-        "train_examples": None,  # all 106,897
-        "lr_epochs": LR_EPOCHS,
-        "max_epochs": EPOCH_MARKS[-1],
-        "bn_epochs": 100,
-        "batch_epochs": BATCH_EPOCHS,
-        "grid": GRID,
-        "deep_epochs": DEEP_EPOCHS,
-        "gradient_every": 50,
-        "implicit_epochs": IMPLICIT_EPOCHS,
+FULL = {"train_examples": None,  # all 106,897
+        "lr_epochs": LR_EPOCHS, "max_epochs": EPOCH_MARKS[-1], "bn_epochs": 100,
+        "batch_epochs": BATCH_EPOCHS, "grid": GRID, "deep_epochs": DEEP_EPOCHS,
+        "gradient_every": 50, "implicit_epochs": IMPLICIT_EPOCHS,
         "cnn_width": 64, "pretrain_epochs": 1, "pretrain_examples": None,
         "pretrain_val_examples": 2000, "transfer_examples": None, "xgb_trees": 100,
-        "face_size": FACE_SIZE,
-    },
-    "quick": {  # a 10,000-example subsample and short runs (~4 minutes on 2 busy CPU cores)
-        "train_examples": 10_000,
-        "lr_epochs": 3,
-        "max_epochs": 3,
-        "bn_epochs": 2,
-        "batch_epochs": {1: 1, 16: 1, 128: 2, 1024: 4},
-        "grid": [(1, 16, 2), (6, 64, 2)],
-        "deep_epochs": 1,
-        "gradient_every": 10,
-        "implicit_epochs": 3,
-        # part 3: a tiny stand-in, same code path (its accuracies are noise, not checked);
-        # faces at 64x64 make the real path a smoke run
-        "cnn_width": 8, "pretrain_epochs": 1, "pretrain_examples": 256,
-        "pretrain_val_examples": 256, "transfer_examples": 256, "xgb_trees": 20, "face_size": 64,
-    },
-}
+        "face_size": FACE_SIZE}
+PROFILES = {"full": FULL, "quick": {
+    # a 10,000-example subsample and short runs (~4 minutes on 2 busy CPU cores)
+    **FULL, "train_examples": 10_000, "lr_epochs": 3, "max_epochs": 3, "bn_epochs": 2,
+    "batch_epochs": {1: 1, 16: 1, 128: 2, 1024: 4}, "grid": [(1, 16, 2), (6, 64, 2)],
+    "deep_epochs": 1, "gradient_every": 10, "implicit_epochs": 3,
+    # part 3: a tiny stand-in, same code path (its accuracies are noise, not checked);
+    # faces at 64x64 make the real path a smoke run
+    "cnn_width": 8, "pretrain_examples": 256, "pretrain_val_examples": 256,
+    "transfer_examples": 256, "xgb_trees": 20, "face_size": 64}}
 
 REPORT = Report("ex4_mlp_cnn", report_file="003_087f79cb2e72452e.txt",
                 title="HUJI Machine Learning Methods Ex4 (MLPs and CNNs)", profiles=PROFILES)
 REPORT.option("--faces-dir", metavar="DIR",
               help="part 3's real-vs-fake faces: DIR/{train,val,test}/{real,fake}/ images")
 REPORT.option("--resnet18-weights", metavar="FILE",
-              help="ImageNet ResNet-18 weights: a Keras .weights.h5 of "
-                   "tfdl.models.resnet.resnet18() "
-                   "or a torchvision state dict saved with numpy.savez (.npz)")
+              help="ImageNet ResNet-18 weights: a Keras .weights.h5 of tfdl.models.resnet."
+                   "resnet18() or a torchvision state dict saved with numpy.savez (.npz)")
+
+
+# ## Experiments: one function per section of the report, returning what its claims read
 
 
 def _data(ctx):
@@ -202,56 +178,44 @@ def build(depth, width, learning_rate, seed, batch_norm=False, features=None):
     return training.compile_model(model, learning_rate, loss=LOSS, optimizer=OPTIMIZER)
 
 
-def _fit(ctx, splits, model, batch_size, epochs, name, callbacks=(),
-         steps_per_execution=STEPS_PER_EXECUTION):
-    """Trains for `epochs`, validating and testing after every epoch; returns the curves.
+def _fit_options(ctx, name, steps_per_execution=STEPS_PER_EXECUTION):
+    """`training.fit`'s options for every MLP run: validation and test curves after every epoch
+    (index e: after e epochs, 0 the initial model) and the final train loss and accuracy, with
+    the model's loss; the step losses averaged into 400 points (Q4's figure). A step callback
+    fires at most once per compiled call: `steps_per_execution` must not exceed its `every`."""
+    return dict(seed=ctx.seed, curves=("val", "test"), final=("train",), train_points=400,
+                steps_per_execution=steps_per_execution, run_dir=ctx.run_dir(name), label=name)
 
-    A step callback fires at most once per compiled call: `steps_per_execution` must not
-    exceed its `every`.
-    """
-    run_dir = ctx.run_dir(name)
-    per_epoch = training.steps_per_epoch(len(splits.train[1]), batch_size)
-    val = cb.ValidateEvery(*splits.val, LOSS, every=per_epoch, log_dir=run_dir, name="val")
-    test = cb.ValidateEvery(*splits.test, LOSS, every=per_epoch, log_dir=run_dir, name="test")
-    result = training.train(model, *splits.train, batch_size=batch_size, epochs=epochs,
-                            seed=ctx.seed, log_dir=run_dir, label=name,
-                            callbacks=[val, test, *callbacks],
-                            steps_per_execution=steps_per_execution)
-    train = training.evaluate(model, *splits.train)
-    run = {
-        "diverged": result.diverged, "steps": result.steps, "wall_s": result.wall_s,
-        "steps_per_s": result.steps / result.wall_s,
-        # Index e of the curves is after e epochs (0: the initial model).
-        "val_loss": val.history["loss"], "val_accuracy": val.history["accuracy"],
-        "test_loss": test.history["loss"], "test_accuracy": test.history["accuracy"],
-        "train_loss": result.epoch_losses,  # running mean over each epoch, as PyTorch loops print
-        "final_train_accuracy": train["accuracy"], "final_train_loss": train["loss"],
-        "loss_noise": stats.step_noise(result.losses),
-        "step_loss_curve": stats.downsample(result.losses, points=400),
-    }
-    ctx.log(f"{name}: val acc {_last(run['val_accuracy'])}, val loss {_last(run['val_loss'])}, "
-            f"{result.steps} steps at {run['steps_per_s']:.0f} steps/s"
-            + (" (diverged)" if result.diverged else ""))
+
+def _logged(ctx, name, run):
+    """Logs a line on `run` (a `training.fit` record) and returns it."""
+    acc, loss = (round(v, 4) if _finite(v) else None for v in (_val(run), _val(run, "loss")))
+    ctx.log(f"{name}: val acc {acc}, val loss {loss}, {run['steps']} steps at "
+            f"{run['steps'] / run['wall_s']:.0f} steps/s"
+            + (" (diverged)" if run["diverged"] else ""))
     return run
 
 
-def _last(values):
-    value = values[-1] if values else None
-    return None if value is None or not math.isfinite(value) else round(value, 4)
+def _val(run, key="accuracy", split="val"):
+    """The last point of a run's validation (or `split`) curve: after the last epoch."""
+    return run["curves"][split][key][-1]
 
 
-def _largest(ratios):
-    values = list(ratios.values())
-    return None if any(v is None for v in values) else max(values)
+def _test(run):
+    return _val(run, split="test")
 
 
 def _finite(value):
     return value is not None and math.isfinite(value)
 
 
+def _largest(ratios):
+    return None if None in ratios.values() else max(ratios.values())
+
+
 def _run_diverged(run):
-    """A `_fit` run diverged: its training loss, or its final validation loss, is not finite."""
-    return run["diverged"] or not _finite(run["val_loss"][-1])
+    """A run diverged: its training loss, or its final validation loss, is not finite."""
+    return run["diverged"] or not _finite(_val(run, "loss"))
 
 
 def _diverged(*names, group="runs"):
@@ -270,17 +234,16 @@ def _diverged(*names, group="runs"):
 def learning_rate(ctx):
     """Optimization Q1: lr 1, 0.01, 0.001, 0.00001; depth 6, width 16."""
     splits = _data(ctx)
-    runs = {}
-    for lr in LEARNING_RATES:
-        model = build(DEPTH, WIDTH, lr, ctx.seed)
-        runs[f"{lr:g}"] = _fit(ctx, splits, model, BATCH, ctx.config["lr_epochs"], f"lr_{lr:g}")
+    runs = {f"{lr:g}": _logged(ctx, f"lr_{lr:g}", training.fit(
+        build(DEPTH, WIDTH, lr, ctx.seed), splits, batch_size=BATCH,
+        epochs=ctx.config["lr_epochs"], **_fit_options(ctx, f"lr_{lr:g}")))
+        for lr in LEARNING_RATES}
     return {"learning_rate": LEARNING_RATES, "runs": runs, "ln_classes": math.log(CLASSES)}
 
 
 def _lr1_outcome(m):
     run = m["runs"]["1"]
-    final = run["val_loss"][-1]
-    return "diverged" if run["diverged"] or not _finite(final) else final
+    return "diverged" if _run_diverged(run) else _val(run, "loss")
 
 
 def _stuck_or_diverged(tol):
@@ -300,15 +263,16 @@ REPORT.claim(
           diverged=lambda m: False),
     Claim("q1.lr1e-5.gap", "lr 0.00001 after the run: validation loss above lr 0.001's by",
           "learning_rate", reported="not converged", quote=LR_TOO_LOW,
-          value=lambda m: m["runs"]["1e-05"]["val_loss"][-1] - m["runs"]["0.001"]["val_loss"][-1],
+          value=lambda m: _val(m["runs"]["1e-05"], "loss") - _val(m["runs"]["0.001"], "loss"),
           check=at_least(0.5), diverged=_diverged("1e-05", "0.001")),
     Claim("q1.lr1e-5.falling", "lr 0.00001: validation loss still falling over the last 10 epochs",
           "learning_rate", reported="still falling", quote=LR_TOO_LOW,
-          value=lambda m: m["runs"]["1e-05"]["val_loss"][-1] - m["runs"]["1e-05"]["val_loss"][-11],
+          value=lambda m: (m["runs"]["1e-05"]["curves"]["val"]["loss"][-1]
+                           - m["runs"]["1e-05"]["curves"]["val"]["loss"][-11]),
           check=at_most(-0.01), diverged=_diverged("1e-05"), profiles=("full",)),
     *(Claim(f"q1.lr{lr:g}.converged", f"lr {lr:g}: converges (final validation loss)",
             "learning_rate", reported="not given", kind=OWN,
-            value=lambda m, lr=lr: m["runs"][f"{lr:g}"]["val_loss"][-1], check=at_most(1.0),
+            value=lambda m, lr=lr: _val(m["runs"][f"{lr:g}"], "loss"), check=at_most(1.0),
             diverged=_diverged(f"{lr:g}"), profiles=("full",),
             note="the report's Q1 discusses lr 1 and 0.00001 only; the bar is ours")
       for lr in (0.01, 0.001)),
@@ -318,16 +282,17 @@ REPORT.claim(
 @REPORT.experiment
 def epochs(ctx):
     """Optimization Q2: lr 0.001 for 1, 5, 10, 20, 50, 100 epochs (one run read at each)."""
-    splits = _data(ctx)
-    model = build(DEPTH, WIDTH, LR, ctx.seed)
-    run = _fit(ctx, splits, model, BATCH, ctx.config["max_epochs"], "lr_0.001")
+    run = _logged(ctx, "lr_0.001", training.fit(
+        build(DEPTH, WIDTH, LR, ctx.seed), _data(ctx), batch_size=BATCH,
+        epochs=ctx.config["max_epochs"], **_fit_options(ctx, "lr_0.001")))
     run["marks"] = [e for e in EPOCH_MARKS if e <= ctx.config["max_epochs"]]
     return run
 
 
 REPORT.claim(
     Claim("q2.50_below_20", "lr 0.001: validation loss at 50 epochs minus at 20 epochs", "epochs",
-          reported="< 0 (still falling)", value=lambda m: m["val_loss"][50] - m["val_loss"][20],
+          reported="< 0 (still falling)",
+          value=lambda m: m["curves"]["val"]["loss"][50] - m["curves"]["val"]["loss"][20],
           check=at_most(0.0), diverged=_run_diverged, profiles=("full",),
           quote="We can see that 50 epochs were not enough because the validation loss kept "
                 "getting smaller."),
@@ -338,10 +303,13 @@ REPORT.claim(
 def batch_norm(ctx):
     """Optimization Q3: batch norm after each hidden layer vs none (lr 0.001)."""
     splits = _data(ctx)
-    with_bn = _fit(ctx, splits, build(DEPTH, WIDTH, LR, ctx.seed, batch_norm=True), BATCH,
-                   ctx.config["bn_epochs"], "batch_norm")
+    with_bn = _logged(ctx, "batch_norm", training.fit(
+        build(DEPTH, WIDTH, LR, ctx.seed, batch_norm=True), splits, batch_size=BATCH,
+        epochs=ctx.config["bn_epochs"], **_fit_options(ctx, "batch_norm")))
     # Without batch norm only epoch 1 is needed here (question 2 has the long run).
-    without = _fit(ctx, splits, build(DEPTH, WIDTH, LR, ctx.seed), BATCH, 1, "no_batch_norm")
+    without = _logged(ctx, "no_batch_norm", training.fit(
+        build(DEPTH, WIDTH, LR, ctx.seed), splits, batch_size=BATCH, epochs=1,
+        **_fit_options(ctx, "no_batch_norm")))
     return {"batch_norm": with_bn, "no_batch_norm": without}
 
 
@@ -349,14 +317,14 @@ REPORT.claim(
     Claim("q3.epoch1", "epoch 1 validation accuracy: with batch norm minus without "
           "(report 0.795 - 0.375)", "batch_norm", reported=0.42,
           quote="Even at the first epoch, the validation accuracy was 0.793 instead of 0.375",
-          value=lambda m: (m["batch_norm"]["val_accuracy"][1]
-                           - m["no_batch_norm"]["val_accuracy"][1]),
+          value=lambda m: (m["batch_norm"]["curves"]["val"]["accuracy"][1]
+                           - m["no_batch_norm"]["curves"]["val"]["accuracy"][1]),
           check=at_least(0.2), diverged=_diverged(group=None),
           note="the epoch-1 table prints Val Acc 0.795 (0.793 is its test accuracy): 0.42 "
                "either way"),
     Claim("q3.final", "with batch norm, 100 epochs: validation accuracy", "batch_norm",
           reported=0.947, quote="Train Acc: 0.893, Val Acc: 0.947, Test Acc: 0.945",
-          value=lambda m: m["batch_norm"]["val_accuracy"][-1], check=within(0.947, 0.015),
+          value=lambda m: _val(m["batch_norm"]), check=claims.within(0.947, 0.015),
           diverged=_diverged("batch_norm", group=None), profiles=("full",)),
 )
 
@@ -368,12 +336,10 @@ def batch_size(ctx):
     runs = {}
     for batch, n_epochs in ctx.config["batch_epochs"].items():
         model = build(DEPTH, WIDTH, LR, ctx.seed, batch_norm=BATCH_SIZE_BATCH_NORM)
-        runs[str(batch)] = _fit(ctx, splits, model, batch, n_epochs, f"batch_{batch}")
+        runs[str(batch)] = _logged(ctx, f"batch_{batch}", training.fit(
+            model, splits, batch_size=batch, epochs=n_epochs,
+            **_fit_options(ctx, f"batch_{batch}")))
     return {"batch_size": list(map(int, runs)), "runs": runs}
-
-
-def _by_batch(m, key):
-    return [m["runs"][str(b)][key] for b in m["batch_size"]]
 
 
 BATCH_QUOTES = {  # the table rows under each batch size (the prose repeats the validation
@@ -386,24 +352,24 @@ BATCH_QUOTES = {  # the table rows under each batch size (the prose repeats the 
 
 REPORT.claim(
     *(Claim(f"q4.b{b}", f"batch {b}, {e} epoch(s): test accuracy", "batch_size", reported=acc,
-            quote=BATCH_QUOTES[b], value=lambda m, b=b: m["runs"][str(b)]["test_accuracy"][-1],
-            check=within(acc, 0.05), diverged=_diverged(str(b)), profiles=("full",))
+            quote=BATCH_QUOTES[b], value=lambda m, b=b: _test(m["runs"][str(b)]),
+            check=claims.within(acc, 0.05), diverged=_diverged(str(b)), profiles=("full",))
       for (b, e), acc in zip(BATCH_EPOCHS.items(), (0.678, 0.720, 0.914, 0.766))),
     Claim("q4.best", "best test accuracy at batch size", "batch_size", reported=128,
           quote="This (batch size=128, epoch num=50) combination has the highest test accuracy",
-          value=lambda m: max(zip(m["batch_size"], [r["test_accuracy"][-1] for r in
-                                                    m["runs"].values()]), key=lambda p: p[1])[0],
+          value=lambda m: max(zip(m["batch_size"], map(_test, m["runs"].values())),
+                              key=lambda p: p[1])[0],
           check=equals(128), diverged=_diverged(), profiles=("full",)),
     Claim("q4.noise", "training-loss noise falls as the batch grows (Spearman)", "batch_size",
-          reported="falls",
-          value=lambda m: stats.spearman(m["batch_size"], _by_batch(m, "loss_noise")),
+          reported="falls", value=lambda m: stats.spearman(
+              m["batch_size"], [m["runs"][str(b)]["loss_noise"] for b in m["batch_size"]]),
           check=at_most(-0.8), diverged=_diverged(),
           quote="the graph looks very steady, which can be attributed to the batch-size"),
     # Our speed, not a result of the report's: the bar is the report's wall time per epoch.
     Claim("q4.b1_speed", "batch 1: optimizer steps per second", "batch_size",
           reported="1 epoch in ~5 min (356 steps/s)", kind=OWN,
           quote="the training time took about 5 minutes",
-          value=lambda m: m["runs"]["1"]["steps_per_s"], check=at_least(356),
+          value=lambda m: m["runs"]["1"]["steps"] / m["runs"]["1"]["wall_s"], check=at_least(356),
           diverged=_diverged("1"), profiles=("full",)),
 )
 
@@ -419,10 +385,11 @@ def depth_width(ctx):
     for depth, width, n_epochs in ctx.config["grid"]:
         name = f"d{depth}_w{width}"
         models[name] = build(depth, width, LR, ctx.seed, batch_norm=True)
-        runs[name] = _fit(ctx, splits, models[name], BATCH, n_epochs, name)
+        runs[name] = _logged(ctx, name, training.fit(
+            models[name], splits, batch_size=BATCH, epochs=n_epochs, **_fit_options(ctx, name)))
         runs[name].update(depth=depth, width=width, epochs=n_epochs)
-    best = max(runs, key=lambda k: runs[k]["val_accuracy"][-1])
-    worst = min(runs, key=lambda k: runs[k]["val_accuracy"][-1])
+    best = max(runs, key=lambda k: _val(runs[k]))
+    worst = min(runs, key=lambda k: _val(runs[k]))
     for role, name in (("best", best), ("worst", worst)):
         boundaries.decision_boundaries(
             ctx.run_dir(name) / f"decision_boundaries_{role}.png", models[name], *splits.test,
@@ -440,15 +407,14 @@ REPORT.claim(
           quote=BEST_MODEL, value=lambda m: m["best"], check=equals("d6_w64"),
           diverged=_diverged(), profiles=("full",)),
     Claim("eval.best_acc", "depth 6, width 64, 200 epochs: validation accuracy", "depth_width",
-          reported=0.963, quote=BEST_MODEL, value=lambda m: m["runs"]["d6_w64"]["val_accuracy"][-1],
-          check=within(0.963, 0.015), diverged=_diverged("d6_w64"), profiles=("full",)),
+          reported=0.963, quote=BEST_MODEL, value=lambda m: _val(m["runs"]["d6_w64"]),
+          check=claims.within(0.963, 0.015), diverged=_diverged("d6_w64"), profiles=("full",)),
     Claim("eval.worst", "worst validation accuracy: model", "depth_width", reported="d1_w16",
           quote=WORST_MODEL, value=lambda m: m["worst"], check=equals("d1_w16"),
           diverged=_diverged(), profiles=("full",)),
     Claim("eval.worst_acc", "depth 1, width 16, 30 epochs: validation accuracy", "depth_width",
-          reported=0.925, quote=WORST_MODEL,
-          value=lambda m: m["runs"]["d1_w16"]["val_accuracy"][-1], check=within(0.925, 0.015),
-          diverged=_diverged("d1_w16"), profiles=("full",)),
+          reported=0.925, quote=WORST_MODEL, value=lambda m: _val(m["runs"]["d1_w16"]),
+          check=claims.within(0.925, 0.015), diverged=_diverged("d1_w16"), profiles=("full",)),
 )
 
 
@@ -470,8 +436,9 @@ def gradient_magnitude(ctx):
         f"seed {k}: " + ", ".join(f"{i}: {v:.0e}" for i, v in g.items())
         for k, g in at_init.items()))
     model = build(DEEP_DEPTH, DEEP_WIDTH, LR, ctx.seed, batch_norm=True)
-    run = _fit(ctx, splits, model, BATCH, ctx.config["deep_epochs"], "depth_100",
-               callbacks=[gradients], steps_per_execution=ctx.config["gradient_every"])
+    run = _logged(ctx, "depth_100", training.fit(
+        model, splits, batch_size=BATCH, epochs=ctx.config["deep_epochs"], callbacks=[gradients],
+        **_fit_options(ctx, "depth_100", steps_per_execution=ctx.config["gradient_every"])))
     run["gradient_steps"] = gradients.steps
     run["mean_abs_gradient_at_init_by_seed"] = at_init
     run["mean_abs_gradient"] = {str(i): gradients.mean_abs[f"layer_{i + 1}"] for i in DEEP_LAYERS}
@@ -494,9 +461,9 @@ REPORT.claim(
           check=at_most(0.01), diverged=_run_diverged,
           quote="all layers except the 0th one has gradient magnitudes very close to zero"),
     Claim("q5.chance", "after training: validation accuracy stays near chance",
-          "gradient_magnitude",
-          reported=0.099, quote="Train Acc: 0.123, Val Acc: 0.099, Test Acc: 0.099",
-          value=lambda m: m["val_accuracy"][-1], check=at_most(0.2), diverged=_run_diverged),
+          "gradient_magnitude", reported=0.099,
+          quote="Train Acc: 0.123, Val Acc: 0.099, Test Acc: 0.099",
+          value=_val, check=at_most(0.2), diverged=_run_diverged),
 )
 
 
@@ -504,17 +471,18 @@ REPORT.claim(
 def implicit_representation(ctx):
     """Evaluation Q7 (bonus): sine features of (long, lat) before the depth-6 width-16 MLP."""
     splits = _data(ctx)
-    n_epochs = ctx.config["implicit_epochs"]
-    plain_model = build(DEPTH, WIDTH, LR, ctx.seed, batch_norm=True)
-    plain = _fit(ctx, splits, plain_model, BATCH, n_epochs, "plain")
-    sine_model = build(DEPTH, WIDTH, LR, ctx.seed, batch_norm=True,
-                       features=SineFeatures(SINE_FREQUENCIES, name="sine_features"))
-    sine = _fit(ctx, splits, sine_model, BATCH, n_epochs, "sine")
-    for name, model in (("plain", plain_model), ("sine", sine_model)):
+    out, models = {}, {}
+    sine = SineFeatures(SINE_FREQUENCIES, name="sine_features")
+    for name, features in (("plain", None), ("sine", sine)):
+        models[name] = build(DEPTH, WIDTH, LR, ctx.seed, batch_norm=True, features=features)
+        out[name] = _logged(ctx, name, training.fit(
+            models[name], splits, batch_size=BATCH, epochs=ctx.config["implicit_epochs"],
+            **_fit_options(ctx, name)))
+    for name, model in models.items():
         boundaries.decision_boundaries(
             ctx.run_dir(name) / "decision_boundaries.png", model, *splits.test,
             f"{name} input: test predictions", xlabel="longitude", ylabel="latitude")
-    return {"plain": plain, "sine": sine}
+    return out
 
 
 REPORT.claim(
@@ -522,202 +490,37 @@ REPORT.claim(
           "(report 0.977 - 0.932)", "implicit_representation", reported=0.045,
           quote="achieves a higher validation accuracy (0.977) compared to the model trained on "
                 "the standard form of the data (0.932)",
-          value=lambda m: m["sine"]["val_accuracy"][-1] - m["plain"]["val_accuracy"][-1],
+          value=lambda m: _val(m["sine"]) - _val(m["plain"]),
           check=at_least(0.02), diverged=_diverged(group=None), profiles=("full",)),
 )
 
 
-@REPORT.figure("learning_rate")
-def learning_rate_figure(record, logdir):
-    """Question 1: validation loss per epoch, by learning rate."""
-    m = mean_metrics(record, "learning_rate")
-    plots.curves(logdir / "q1_val_loss_by_lr.png",
-                 {f"lr {lr}": (list(range(len(r["val_loss"]))),
-                               [np.nan if v is None else v for v in r["val_loss"]])
-                  for lr, r in m["runs"].items()},
-                 "Validation loss by learning rate", xlabel="epoch")
-
-
-@REPORT.figure("epochs")
-def epochs_figure(record, logdir):
-    """Question 2: validation and test loss per epoch at lr 0.001."""
-    m = mean_metrics(record, "epochs")
-    plots.curves(logdir / "q2_losses_lr0.001.png",
-                 {split: (list(range(len(m[f"{split}_loss"]))), m[f"{split}_loss"])
-                  for split in ("val", "test")},
-                 "lr 0.001: loss per epoch (marks at " + ", ".join(map(str, m["marks"])) + ")",
-                 xlabel="epoch")
-
-
-@REPORT.figure("batch_norm")
-def batch_norm_figure(record, logdir):
-    """Question 3: validation and test loss and accuracy per epoch with batch norm."""
-    m = mean_metrics(record, "batch_norm")
-    plots.curves(logdir / "q3_batch_norm.png",
-                 {f"{split} {kind}": (list(range(len(m["batch_norm"][f"{split}_{kind}"]))),
-                                      m["batch_norm"][f"{split}_{kind}"])
-                  for split in ("val", "test") for kind in ("loss", "accuracy")},
-                 "Batch norm: validation and test per epoch", xlabel="epoch", ylabel="")
-
-
-@REPORT.figure("batch_size")
-def batch_size_figure(record, logdir):
-    """Question 4: training loss per step, by batch size."""
-    m = mean_metrics(record, "batch_size")
-    plots.curve_grid(logdir / "q4_train_loss_by_batch.png",
-                     {f"batch {b}": tuple(r["step_loss_curve"]) for b, r in m["runs"].items()},
-                     "Training loss per step (averaged into 400 points), by batch size")
-
-
-@REPORT.figure("depth_width")
-def depth_width_figures(record, logdir):
-    """Evaluation Q1-4: accuracy vs depth and vs width; the best and worst models' losses."""
-    m = mean_metrics(record, "depth_width")
-    runs = m["runs"]
-    for axis, fixed, key in (("depth", "w16", "width"), ("width", "d6", "depth")):
-        chosen = sorted((r for n, r in runs.items() if fixed in n.split("_")),
-                        key=lambda r: r[axis])
-        plots.metric_vs(logdir / f"eval_accuracy_vs_{axis}.png", [r[axis] for r in chosen],
-                        {"train": [r["final_train_accuracy"] for r in chosen],
-                         "validation": [r["val_accuracy"][-1] for r in chosen],
-                         "test": [r["test_accuracy"][-1] for r in chosen]},
-                        f"Accuracy vs {axis} ({key} {fixed[1:]})", xlabel=axis)
-    for role in ("best", "worst"):
-        r = runs[m[role]]
-        plots.curves(logdir / f"eval_{role}_{m[role]}_losses.png",
-                     {"train": (list(range(1, len(r["train_loss"]) + 1)), r["train_loss"]),
-                      "validation": (list(range(len(r["val_loss"]))), r["val_loss"]),
-                      "test": (list(range(len(r["test_loss"]))), r["test_loss"])},
-                     f"{role} model {m[role]}: losses", xlabel="epoch")
-
-
-@REPORT.figure("gradient_magnitude")
-def gradient_magnitude_figure(record, logdir):
-    """Evaluation Q5: mean |gradient| per layer through training, one seed's run."""
-    # One seed's run (probe steps differ between runs): the first that did not diverge.
-    runs = record["experiments"]["gradient_magnitude"]
-    trained = [seed for seed in sorted(runs, key=int) if not runs[seed]["metrics"]["diverged"]]
-    if not trained:
-        print("q5_gradient_magnitude.png not drawn: every seed's run diverged", file=sys.stderr)
-        return
-    seed, m = trained[0], runs[trained[0]]["metrics"]
-    plots.curves(logdir / "q5_gradient_magnitude.png",
-                 {f"layer {i}": (m["gradient_steps"],
-                                 [v if v is not None and v > 0 else np.nan for v in values])
-                  for i, values in m["mean_abs_gradient"].items()},
-                 f"100 x 4 MLP, seed {seed}: mean |dL/dW| per layer (gaps: exactly 0)",
-                 ylabel="mean |gradient|", logy=True, markers=True)
-
-
 # ## Part 3: convolutional neural networks (real-vs-fake faces)
 
-ROWS = ("xgboost", "scratch", "probe", "logreg", "finetune")
+ROWS = transfer.ROWS  # the report's five models: xgboost, scratch, probe, logreg, finetune
 ROW_TEXT = {"xgboost": "XGBoost on raw pixels", "scratch": "ResNet-18 from scratch",
             "probe": "pretrained ResNet-18, last layer only (linear probe)",
             "logreg": "sklearn logistic regression on pretrained features",
             "finetune": "pretrained ResNet-18 fine-tuned"}
 
 
-def transfer_rows(ctx, data, pixels, pretrained, build):
-    """The report's five rows on `data` (normalized images) and `pixels` (for XGBoost)."""
-    out = {}
-    searches = {}
-    for mode in transfer.MODES:
-        def run(lr, mode=mode):
-            model = transfer.transfer_model(pretrained, mode, classes=2, build=build)
-            return transfer.fit_and_score(model, data, lr, CNN_BATCH, CNN_EPOCHS, seed=ctx.seed,
-                                          optimizer=CNN_OPTIMIZER, label=f"{mode} lr {lr:g}")
-        best, runs = transfer.lr_search(run, CNN_LEARNING_RATES)
-        searches[mode] = {"best_lr": best, "val_accuracy": {k: r["val_accuracy"]
-                                                            for k, r in runs.items()}, "runs": runs}
-        ctx.log(f"{mode}: val accuracy by lr {searches[mode]['val_accuracy']}")
-    mean_val = {f"{lr:g}": float(np.mean([searches[m]["val_accuracy"][f"{lr:g}"]
-                                          for m in transfer.MODES])) for lr in CNN_LEARNING_RATES}
-    chosen = max(CNN_LEARNING_RATES, key=lambda lr: mean_val[f"{lr:g}"])
-    for mode in transfer.MODES:
-        out[mode] = searches[mode]["runs"][f"{chosen:g}"]
-    features = backbone(pretrained)
-    out["logreg"] = transfer.logistic_regression(
-        transfer.features(features, data["train"][0]), data["train"][1],
-        transfer.features(features, data["test"][0]), data["test"][1], seed=ctx.seed)
-    out["xgboost"] = transfer.xgboost_pixels(*pixels["train"], *pixels["test"], seed=ctx.seed,
-                                             n_estimators=ctx.config["xgb_trees"])
-    accuracy = {row: out[row]["test_accuracy"] for row in ROWS}
-    ctx.log(f"chosen lr {chosen:g}; test accuracy {accuracy}")
-    return {"chosen_lr": chosen, "mean_val_accuracy": mean_val,
-            "lr_search": {m: {"best_lr": s["best_lr"], "val_accuracy": s["val_accuracy"]}
-                          for m, s in searches.items()},
-            "test_accuracy": accuracy,
-            "test_predictions": {row: out[row]["test_predictions"] for row in ROWS},
-            "test_labels": np.asarray(data["test"][1]).tolist()}
-
-
-def _samples(metrics, images):
-    """5 test images per class the best row gets right and the worst gets wrong (uint8)."""
-    accuracy = metrics["test_accuracy"]
-    best, worst = max(accuracy, key=accuracy.get), min(accuracy, key=accuracy.get)
-    picks = transfer.contrast_samples(metrics["test_labels"], metrics["test_predictions"][best],
-                                      metrics["test_predictions"][worst], count=5, per_class=(0, 1))
-    return {"best": best, "worst": worst, "indices": picks,
-            "images": {c: (np.clip(images[i], 0, 1) * 255).astype(np.uint8).tolist() if i else []
-                       for c, i in picks.items()}}
+def _cnn_settings(ctx):
+    """Part 3's settings of `transfer.transfer_rows` (the five models)."""
+    return dict(learning_rates=CNN_LEARNING_RATES, batch_size=CNN_BATCH, epochs=CNN_EPOCHS,
+                seed=ctx.seed, optimizer=CNN_OPTIMIZER, xgb_trees=ctx.config["xgb_trees"],
+                log=ctx.log)
 
 
 @REPORT.experiment
 def standin(ctx):
     """Stand-in: pretrain on 8 CIFAR-10 classes, transfer to cat vs dog (STAND-IN rows)."""
     cfg = ctx.config
-    splits = load_cifar10(layout="image", data_dir=ctx.data_dir)
-    x_all = np.concatenate([splits.train[0], splits.val[0]])
-    y_all = np.concatenate([splits.train[1], splits.val[1]])
-    others = [c for c in range(10) if c not in STANDIN_BINARY]
-    remap = np.full(10, -1)
-    remap[others] = np.arange(len(others))
-    keep = remap[y_all] >= 0
-    x8, y8 = x_all[keep][:cfg["pretrain_examples"]], remap[y_all[keep]][:cfg["pretrain_examples"]]
-    test8 = remap[splits.test[1]] >= 0
-    x8_val = splits.test[0][test8][:cfg["pretrain_val_examples"]]
-    y8_val = remap[splits.test[1][test8]][:cfg["pretrain_val_examples"]]
-    mean, std = transfer.channel_stats(x8)
-
-    def binary(split):
-        x, y = split
-        mask = np.isin(y, STANDIN_BINARY)
-        n = cfg["transfer_examples"]
-        return x[mask][:n], (y[mask] == STANDIN_BINARY[1]).astype(np.int64)[:n]
-
-    pixels = {"train": binary(splits.train), "val": binary(splits.val),
-              "test": binary(splits.test)}
-    data = {k: (transfer.normalize(x, mean, std), y) for k, (x, y) in pixels.items()}
-
-    def build(classes=8):
-        return resnet18((32, 32, 3), classes=classes, width=cfg["cnn_width"])
-
-    cache = ctx.logdir / "pretrained" / transfer.cache_name(
-        "resnet18_cifar8", width=cfg["cnn_width"], epochs=cfg["pretrain_epochs"],
-        n=len(y8), seed=ctx.seed)
-    pretrained, info = transfer.pretrain(build, transfer.normalize(x8, mean, std), y8,
-                                         PRETRAIN_LR, PRETRAIN_BATCH, cfg["pretrain_epochs"],
-                                         cache=cache, seed=ctx.seed, optimizer=CNN_OPTIMIZER,
-                                         label="pretrain")
-    reloaded = build()
-    reloaded.load_weights(cache)
-    probe_x = transfer.normalize(x8_val[:64], mean, std)
-    cache_ok = bool(np.allclose(transfer.features(pretrained, probe_x),
-                                transfer.features(reloaded, probe_x), atol=1e-5))
-    pretrain_acc = float(np.mean(transfer.predict(pretrained, transfer.normalize(
-        x8_val, mean, std)) == y8_val))
-    ctx.log(f"pretraining: {info['steps']} steps, {info['wall_s']:.0f}s wall, cached "
-            f"{info['cached']}; 8-class accuracy {pretrain_acc:.3f}")
-    out = transfer_rows(ctx, data, pixels, pretrained, build)
-    out.update(
-        data="stand-in", source=splits.source, sizes={k: len(v[1]) for k, v in pixels.items()},
-        pretrain={"cached": info["cached"], "steps": info["steps"], "wall_s": info["wall_s"],
-                  "cpu_s": info["cpu_s"], "examples": len(y8), "val_accuracy": pretrain_acc,
-                  "cache": str(cache), "cache_roundtrip": cache_ok},
-        samples=_samples(out, pixels["test"][0]), class_names=[CLASS_NAMES[c] for c in
-                                                               STANDIN_BINARY])
-    return out
+    return transfer.cifar_standin(
+        load_cifar10(layout="image", data_dir=ctx.data_dir), STANDIN_BINARY,
+        width=cfg["cnn_width"], pretrain_lr=PRETRAIN_LR, pretrain_batch=PRETRAIN_BATCH,
+        pretrain_epochs=cfg["pretrain_epochs"], cache_dir=ctx.logdir / "pretrained",
+        pretrain_examples=cfg["pretrain_examples"], task_examples=cfg["transfer_examples"],
+        pretrain_val_examples=cfg["pretrain_val_examples"], **_cnn_settings(ctx))
 
 
 # The stand-in rows are own checks: cat vs dog on CIFAR-10 is not the report's data, and their
@@ -725,7 +528,7 @@ def standin(ctx):
 REPORT.claim(
     Claim("standin.cache", "pretrained weights are cached and reload to the same model",
           "standin", reported="same features", kind=PROTOCOL,
-          value=lambda m: m["pretrain"]["cache_roundtrip"], check=is_true()),
+          value=lambda m: m["pretrain"]["cache_roundtrip"], check=claims.is_true()),
     Claim("standin.pretrain", "pretraining on 8 classes: held-out accuracy [STAND-IN]", "standin",
           reported="not given", kind=OWN, value=lambda m: m["pretrain"]["val_accuracy"],
           check=at_least(0.3), profiles=("full",), note="8 classes: chance is 0.125"),
@@ -761,28 +564,9 @@ def faces(ctx):
                                         ("--resnet18-weights", weights)) if not value]
     if missing:
         return {"run": False, "reason": f"not run: data not provided ({', '.join(missing)})"}
-    from tfdl.data.faces import load_faces
-
-    size = ctx.config["face_size"]
-    splits = load_faces(faces_dir, image_size=size)
-    data = {k: (transfer.normalize(x, IMAGENET_MEAN, IMAGENET_STD), y) for k, (x, y) in
-            (("train", splits.train), ("val", splits.val), ("test", splits.test))}
-    small = load_faces(faces_dir, image_size=XGB_FACE_SIZE)
-    pixels = {"train": small.train, "test": small.test}
-
-    def build():
-        return resnet18((size, size, 3), classes=1000)
-
-    pretrained = build()
-    try:
-        load_weights(pretrained, weights)
-    except (OSError, KeyError, ValueError) as err:
-        raise DataError(f"--resnet18-weights {weights}: cannot load ({err})") from err
-    out = transfer_rows(ctx, data, pixels, pretrained, build)
-    out.update(run=True, data="faces", source=splits.source,
-               sizes={k: len(v[1]) for k, v in data.items()},
-               samples=_samples(out, small.test[0]), class_names=["fake", "real"])
-    return out
+    return {"run": True, **transfer.faces_protocol(
+        faces_dir, weights, size=ctx.config["face_size"], xgb_size=XGB_FACE_SIZE,
+        **_cnn_settings(ctx))}
 
 
 def _real(key):
@@ -801,12 +585,110 @@ CNN_QUOTES = {  # the report's results table, row by row
 
 REPORT.claim(
     *(Claim(f"faces.{row}", f"{ROW_TEXT[row]}: test accuracy", "faces", reported=CNN_REPORTED[row],
-            quote=CNN_QUOTES[row], value=_real(row), check=within(CNN_REPORTED[row], REAL_TOL))
+            quote=CNN_QUOTES[row], value=_real(row),
+            check=claims.within(CNN_REPORTED[row], REAL_TOL))
       for row in ROWS),
     Claim("faces.lr", "lr search (0.01 / 0.001 / 0.0001) picks", "faces", reported=REPORTED_LR,
           quote="a learning rate of 0.001 was found to be the most effective",
           value=_real("lr"), check=equals(REPORTED_LR)),
 )
+
+
+# ## Figures: each names the experiments it reads
+
+
+def _by_epoch(values):
+    """A per-epoch curve `(epochs, values)`: point e after e epochs (None drawn as a gap)."""
+    return list(range(len(values))), [np.nan if v is None else v for v in values]
+
+
+@REPORT.figure("learning_rate")
+def learning_rate_figure(record, logdir):
+    """Question 1: validation loss per epoch, by learning rate."""
+    m = mean_metrics(record, "learning_rate")
+    plots.curves(logdir / "q1_val_loss_by_lr.png",
+                 {f"lr {lr}": _by_epoch(r["curves"]["val"]["loss"]) for lr, r in m["runs"].items()},
+                 "Validation loss by learning rate", xlabel="epoch")
+
+
+@REPORT.figure("epochs")
+def epochs_figure(record, logdir):
+    """Question 2: validation and test loss per epoch at lr 0.001."""
+    m = mean_metrics(record, "epochs")
+    plots.curves(logdir / "q2_losses_lr0.001.png",
+                 {split: _by_epoch(m["curves"][split]["loss"]) for split in ("val", "test")},
+                 "lr 0.001: loss per epoch (marks at " + ", ".join(map(str, m["marks"])) + ")",
+                 xlabel="epoch")
+
+
+@REPORT.figure("batch_norm")
+def batch_norm_figure(record, logdir):
+    """Question 3: validation and test loss and accuracy per epoch with batch norm."""
+    curves = mean_metrics(record, "batch_norm")["batch_norm"]["curves"]
+    plots.curves(logdir / "q3_batch_norm.png",
+                 {f"{split} {kind}": _by_epoch(curves[split][kind])
+                  for split in ("val", "test") for kind in ("loss", "accuracy")},
+                 "Batch norm: validation and test per epoch", xlabel="epoch", ylabel="")
+
+
+@REPORT.figure("batch_size")
+def batch_size_figure(record, logdir):
+    """Question 4: training loss per step, by batch size."""
+    m = mean_metrics(record, "batch_size")
+    plots.curve_grid(logdir / "q4_train_loss_by_batch.png",
+                     {f"batch {b}": (r["train"]["step"], r["train"]["loss"])
+                      for b, r in m["runs"].items()},
+                     "Training loss per step (averaged into 400 points), by batch size")
+
+
+@REPORT.figure("depth_width")
+def depth_width_figures(record, logdir):
+    """Evaluation Q1-4: accuracy vs depth and vs width; the best and worst models' losses."""
+    m = mean_metrics(record, "depth_width")
+    runs = m["runs"]
+    for axis, fixed, key in (("depth", "w16", "width"), ("width", "d6", "depth")):
+        chosen = sorted((r for n, r in runs.items() if fixed in n.split("_")),
+                        key=lambda r: r[axis])
+        plots.metric_vs(logdir / f"eval_accuracy_vs_{axis}.png", [r[axis] for r in chosen],
+                        {"train": [r["final"]["train"]["accuracy"] for r in chosen],
+                         "validation": [_val(r) for r in chosen],
+                         "test": [_test(r) for r in chosen]},
+                        f"Accuracy vs {axis} ({key} {fixed[1:]})", xlabel=axis)
+    for role in ("best", "worst"):
+        r = runs[m[role]]
+        plots.curves(logdir / f"eval_{role}_{m[role]}_losses.png",
+                     {"train": (list(range(1, len(r["epoch_loss"]) + 1)), r["epoch_loss"]),
+                      "validation": _by_epoch(r["curves"]["val"]["loss"]),
+                      "test": _by_epoch(r["curves"]["test"]["loss"])},
+                     f"{role} model {m[role]}: losses", xlabel="epoch")
+
+
+@REPORT.figure("gradient_magnitude")
+def gradient_magnitude_figure(record, logdir):
+    """Evaluation Q5: mean |gradient| per layer through training, one seed's run."""
+    # One seed's run (probe steps differ between runs): the first that did not diverge.
+    runs = record["experiments"]["gradient_magnitude"]
+    trained = [seed for seed in sorted(runs, key=int) if not runs[seed]["metrics"]["diverged"]]
+    if not trained:
+        print("q5_gradient_magnitude.png not drawn: every seed's run diverged", file=sys.stderr)
+        return
+    seed, m = trained[0], runs[trained[0]]["metrics"]
+    plots.curves(logdir / "q5_gradient_magnitude.png",
+                 {f"layer {i}": (m["gradient_steps"],
+                                 [v if v is not None and v > 0 else np.nan for v in values])
+                  for i, values in m["mean_abs_gradient"].items()},
+                 f"100 x 4 MLP, seed {seed}: mean |dL/dW| per layer (gaps: exactly 0)",
+                 ylabel="mean |gradient|", logy=True, markers=True)
+
+
+@REPORT.figure("standin")
+def standin_figure(record, logdir):
+    _samples_figure(record, logdir, "standin")
+
+
+@REPORT.figure("faces")
+def faces_figure(record, logdir):
+    _samples_figure(record, logdir, "faces")
 
 
 def _samples_figure(record, logdir, name):
@@ -822,16 +704,6 @@ def _samples_figure(record, logdir, name):
     if images:
         plots.image_grid(logdir / f"{name}_best_right_worst_wrong.png", np.asarray(images),
                          f"{name}: right by {s['best']}, wrong by {s['worst']}", labels, columns=5)
-
-
-@REPORT.figure("standin")
-def standin_figure(record, logdir):
-    _samples_figure(record, logdir, "standin")
-
-
-@REPORT.figure("faces")
-def faces_figure(record, logdir):
-    _samples_figure(record, logdir, "faces")
 
 
 if __name__ == "__main__":

@@ -4,10 +4,6 @@ the quick profile of ex4_mlp_cnn.py's standin and faces experiments."""
 import importlib.util
 import os
 
-import numpy as np
-import pytest
-import tensorflow as tf
-
 from tfdl.data import DataError
 from tfdl.harness import claims, experiment
 from tfdl.harness.claims import Claim, NotRun, within
@@ -20,6 +16,10 @@ from tfdl.models.resnet import (
     torchvision_state,
 )
 from tfdl.training import transfer
+
+import numpy as np
+import pytest
+import tensorflow as tf
 
 TORCHVISION_RESNET18_PARAMS = 11_689_512  # sum(p.numel() for p in resnet18().parameters())
 BN_RUNNING_STATS = 9_600  # 2 x 4,800 batch-norm channels (torchvision buffers)
@@ -96,8 +96,14 @@ def test_transfer_modes_train_the_right_weights():
     frozen = probe.get_layer("layer1_0_conv1").get_weights()[0].copy()
     run = transfer.fit_and_score(probe, data, 0.01, 16, 1, label=None)
     np.testing.assert_array_equal(probe.get_layer("layer1_0_conv1").get_weights()[0], frozen)
-    assert set(run) >= {"val_accuracy", "test_accuracy", "test_predictions"}
+    # training.fit's record, scored on val and test, plus the test predictions
+    assert set(run) >= {"final", "curves", "train", "epoch_loss", "steps", "diverged", "wall_s",
+                        "loss_noise", "test_predictions"}
+    assert set(run["final"]) == {"val", "test"} and run["steps"] == 4  # 64 images, batch 16
+    assert all(0.0 <= run["final"][s]["accuracy"] <= 1.0 for s in ("val", "test"))
     assert len(run["test_predictions"]) == len(y)
+    assert run["final"]["test"]["accuracy"] == pytest.approx(
+        np.mean(np.asarray(run["test_predictions"]) == y))
 
     finetune = transfer.transfer_model(pretrained, "finetune", classes=2, build=_build)
     np.testing.assert_array_equal(finetune.get_layer("conv1").get_weights()[0],
@@ -147,7 +153,8 @@ def test_pretrain_loss_is_cross_entropy_on_the_logits():
 
 def test_lr_search_picks_best_validation_first_on_ties():
     scores = {0.01: 0.6, 0.001: 0.8, 0.0001: 0.8}
-    best, runs = transfer.lr_search(lambda lr: {"val_accuracy": scores[lr]}, [0.01, 0.001, 0.0001])
+    best, runs = transfer.lr_search(lambda lr: {"final": {"val": {"accuracy": scores[lr]}}},
+                                    [0.01, 0.001, 0.0001])
     assert best == 0.001 and set(runs) == {"0.01", "0.001", "0.0001"}
 
 

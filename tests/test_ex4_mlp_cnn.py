@@ -5,10 +5,6 @@ profile's headlines."""
 import hashlib
 import os
 
-import keras
-import numpy as np
-import pytest
-
 from tfdl import callbacks as cb
 from tfdl import training
 from tfdl.analysis import boundaries
@@ -16,6 +12,10 @@ from tfdl.analysis.features import SineFeatures
 from tfdl.data import DataError, load_europe
 from tfdl.harness import claims
 from tfdl.models import count_params, functional_mlp, mlp
+
+import keras
+import numpy as np
+import pytest
 
 # The CNN part's experiments (standin, faces) are tested in test_ex4_cnn.py.
 MLP_EXPERIMENTS = ["learning_rate", "epochs", "batch_norm", "batch_size", "depth_width",

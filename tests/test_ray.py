@@ -19,16 +19,16 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from tfdl.harness import cli, runner
 from tfdl.harness.experiment import Report
 
+import pytest
+
 try:
+    from tfdl.harness import ray_runner
+
     import ray
     from ray.cluster_utils import Cluster
-
-    from tfdl.harness import ray_runner
 except ImportError as err:
     if os.environ.get("CI") == "true":
         raise RuntimeError(f"Ray is not installed ({err}), and CI must run the Ray tests: "
@@ -126,7 +126,7 @@ def _same_entries(mine, theirs, retried=()):
     for seed in ("0", "1"):
         a, b = mine["experiments"][EXPERIMENT][seed], theirs["experiments"][EXPERIMENT][seed]
         assert _values(a["metrics"]) == _values(b["metrics"]), f"seed {seed}: values differ"
-        assert a["metrics"]["val_loss"] and a["metrics"]["step_loss_curve"]
+        assert a["metrics"]["curves"]["val"]["loss"] and a["metrics"]["train"]["loss"]
         assert (a["settings"], a["fingerprint"], a["threads"], a["device"]) == \
                (b["settings"], b["fingerprint"], b["threads"], b["device"])
         assert a.get("retries", 0) == (1 if seed in retried else 0)

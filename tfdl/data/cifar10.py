@@ -32,12 +32,12 @@ import dataclasses
 import pickle
 from pathlib import Path
 
-import numpy as np
-
 from tfdl.data import tfds_source
 from tfdl.data.errors import DataError
 from tfdl.data.files import find_folder, verify_checksums
 from tfdl.data.splits import Splits
+
+import numpy as np
 
 FOLDERS = ("cifar-10-batches-py", "cifar10-jpeg/cifar-10-batches-py")
 BATCH_SIZE = 10_000
@@ -95,6 +95,46 @@ def load_cifar10(train=("data_batch_1",), val=("data_batch_2",), test=("test_bat
 def is_standin(splits):
     """True when `splits` came from the JPEG stand-in rather than official CIFAR-10."""
     return splits.source.startswith(STANDIN)
+
+
+def held_out_task(splits, held_out, pretrain_examples=None, pretrain_val_examples=None,
+                  task_examples=None):
+    """A transfer-learning stand-in from CIFAR-10: pretraining on the classes not in
+    `held_out`, then a binary task on the two `held_out` classes.
+
+    Args:
+        splits: CIFAR-10 `Splits` (any layout).
+        held_out: two class ids `(negative, positive)` of the binary task (e.g. cat, dog).
+        pretrain_examples: first N pretraining images kept (None: all).
+        pretrain_val_examples: first N held-out pretraining images kept (None: all).
+        task_examples: first N images of each binary split kept (None: all).
+
+    Returns:
+        `(pretrain, pretrain_val, task)`. `pretrain`: `(x, y)` of the train and val images of
+        the other classes (train first), relabelled 0, 1, ... in class-id order; `pretrain_val`:
+        the test images of those classes, relabelled alike; `task`: `{"train", "val", "test":
+        (x, y)}` of the `held_out` images of each split, y = 1 for `held_out[1]`, 0 for
+        `held_out[0]`.
+    """
+    x_all = np.concatenate([splits.train[0], splits.val[0]])
+    y_all = np.concatenate([splits.train[1], splits.val[1]])
+    others = [c for c in range(splits.num_classes) if c not in held_out]
+    remap = np.full(splits.num_classes, -1)
+    remap[others] = np.arange(len(others))
+    keep = remap[y_all] >= 0
+    pretrain = (x_all[keep][:pretrain_examples], remap[y_all[keep]][:pretrain_examples])
+    x_test, y_test = splits.test
+    test = remap[y_test] >= 0
+    pretrain_val = (x_test[test][:pretrain_val_examples],
+                    remap[y_test[test]][:pretrain_val_examples])
+
+    def binary(split):
+        x, y = split
+        mask = np.isin(y, held_out)
+        return x[mask][:task_examples], (y[mask] == held_out[1]).astype(np.int64)[:task_examples]
+
+    task = {"train": binary(splits.train), "val": binary(splits.val), "test": binary(splits.test)}
+    return pretrain, pretrain_val, task
 
 
 def standardize(splits):

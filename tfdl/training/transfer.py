@@ -8,21 +8,44 @@ Example:
                                 cache="logs/pretrained.weights.h5")
     model = transfer_model(pretrained, "finetune", classes=2)   # or "probe"; None -> scratch
     run = fit_and_score(model, data, learning_rate=1e-3, batch_size=32, epochs=1)
+    run["final"]["test"]["accuracy"]
     logistic_regression(features(backbone(pretrained), x_tr), y_tr, features(..., x_te), y_te)
 
-All training goes through `tfdl.training` (compiled steps on preloaded tensors).
+The whole comparison (report 003's part 3: XGBoost on pixels, scratch / linear probe /
+fine-tune with one lr chosen by search, logistic regression on the pretrained features), on
+given data, on the course's faces with ImageNet weights, or on a CIFAR-10 stand-in:
+
+    rows = transfer_rows(data, pixels, pretrained, build, learning_rates=[1e-2, 1e-3, 1e-4],
+                         batch_size=32, epochs=1)
+    rows["test_accuracy"]["finetune"], rows["chosen_lr"]
+    faces_protocol("faces/", "resnet18_imagenet.npz", size=224, xgb_size=64, **settings)
+    cifar_standin(load_cifar10(layout="image"), held_out=(3, 5), width=64, ..., **settings)
+
+All training goes through `tfdl.training` (compiled steps on preloaded tensors; one run's
+record is `training.fit`'s).
 """
 
 import time
 from pathlib import Path
 
+from tfdl import training
+from tfdl.data.cifar10 import CLASS_NAMES, held_out_task
+from tfdl.data.errors import DataError
+from tfdl.data.faces import load_faces
+from tfdl.models.resnet import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    backbone,
+    load_weights,
+    resnet18,
+    with_head,
+)
+
 import keras
 import numpy as np
 
-from tfdl import training
-from tfdl.models.resnet import backbone, with_head
-
 MODES = ("scratch", "probe", "finetune")
+ROWS = ("xgboost", "scratch", "probe", "logreg", "finetune")  # `transfer_rows`' five models
 
 
 def channel_stats(x):
@@ -110,17 +133,17 @@ def fit_and_score(model, data, learning_rate, batch_size, epochs, seed=0, optimi
         data: `{"train": (x, y), "val": (x, y), "test": (x, y)}`.
 
     Returns:
-        `{"val_accuracy", "test_accuracy", "train_loss", "test_predictions", "wall_s"}`.
+        `training.fit`'s record, its `final` on "val" and "test", plus `test_predictions`.
+        The finals are evaluated 256 images at a time (fit's own evaluations take up to 10,000
+        at once: too much memory for a ResNet-18 on 224x224 images).
     """
     training.compile_model(model, learning_rate, loss=_logits_loss(), optimizer=optimizer)
-    result = training.train(model, *data["train"], batch_size=batch_size, epochs=epochs,
-                            seed=seed, label=label)
-    val = training.evaluate(model, *data["val"], batch_size=256)
-    test = training.evaluate(model, *data["test"], batch_size=256)
-    return {"val_accuracy": val["accuracy"], "test_accuracy": test["accuracy"],
-            "train_loss": result.epoch_losses[-1] if result.epoch_losses else None,
-            "test_predictions": predict(model, data["test"][0]).tolist(),
-            "wall_s": result.wall_s}
+    run = training.fit(model, data, batch_size=batch_size, epochs=epochs, seed=seed, final=(),
+                       label=label)
+    run["final"] = {name: training.evaluate(model, *data[name], batch_size=256)
+                    for name in ("val", "test")}
+    run["test_predictions"] = predict(model, data["test"][0]).tolist()
+    return run
 
 
 def predict(model, x, batch_size=256):
@@ -136,14 +159,120 @@ def features(model, x, batch_size=256):
 
 
 def lr_search(run, learning_rates):
-    """Runs `run(lr) -> metrics` for each learning rate; picks the best `val_accuracy`.
+    """Runs `run(lr) -> record` for each learning rate; picks the best validation accuracy
+    (`record["final"]["val"]["accuracy"]`).
 
     Returns:
-        (best learning rate, {str(lr): metrics}). Ties go to the first listed.
+        (best learning rate, {str(lr): record}). Ties go to the first listed.
     """
     runs = {f"{lr:g}": run(lr) for lr in learning_rates}
-    best = max(learning_rates, key=lambda lr: runs[f"{lr:g}"]["val_accuracy"])
+    best = max(learning_rates, key=lambda lr: _val_accuracy(runs[f"{lr:g}"]))
     return best, runs
+
+
+def _val_accuracy(run):
+    return run["final"]["val"]["accuracy"]
+
+
+def transfer_rows(data, pixels, pretrained, build, learning_rates, batch_size, epochs, seed=0,
+                  optimizer="adam", xgb_trees=100, log=None):
+    """Five models on one binary task: XGBoost on raw pixels, ResNet-18 from scratch, the
+    pretrained ResNet-18 with only a new head trained (linear probe) or all trained
+    (fine-tune), and scikit-learn's logistic regression on the pretrained features.
+
+    The three ResNet-18 rows share one learning rate: each mode is trained at every lr of
+    `learning_rates` (`lr_search`), and the lr with the best validation accuracy averaged over
+    the three modes gives their test accuracies (ties: the first listed).
+
+    Args:
+        data: `{"train", "val", "test": (x, y)}` of normalized images (labels 0 / 1).
+        pixels: `{"train", "test": (x, y)}` for XGBoost (images are flattened).
+        pretrained: the pretrained model; `build` returns a fresh one of its architecture
+            (see `transfer_model`).
+        batch_size, epochs, optimizer, seed: the ResNet-18 runs' training.
+        xgb_trees: XGBoost's `n_estimators`.
+        log: a function taking a progress line (e.g. a harness `ctx.log`), or None.
+
+    Returns:
+        `{"chosen_lr", "mean_val_accuracy": {str(lr): mean}, "lr_search": {mode: {"best_lr",
+        "val_accuracy": {str(lr): accuracy}}}, "test_accuracy": {row: accuracy},
+        "test_predictions": {row: [class id]}, "test_labels"}` (rows: `ROWS`).
+    """
+    log = log or (lambda line: None)
+    out, searches = {}, {}
+    for mode in MODES:
+        def run(lr, mode=mode):
+            model = transfer_model(pretrained, mode, classes=2, build=build)
+            return fit_and_score(model, data, lr, batch_size, epochs, seed=seed,
+                                 optimizer=optimizer, label=f"{mode} lr {lr:g}")
+        best, runs = lr_search(run, learning_rates)
+        searches[mode] = {"best_lr": best, "runs": runs,
+                          "val_accuracy": {k: _val_accuracy(r) for k, r in runs.items()}}
+        log(f"{mode}: val accuracy by lr {searches[mode]['val_accuracy']}")
+    mean_val = {f"{lr:g}": float(np.mean([searches[m]["val_accuracy"][f"{lr:g}"]
+                                          for m in MODES])) for lr in learning_rates}
+    chosen = max(learning_rates, key=lambda lr: mean_val[f"{lr:g}"])
+    for mode in MODES:
+        chosen_run = searches[mode]["runs"][f"{chosen:g}"]
+        out[mode] = {"test_accuracy": chosen_run["final"]["test"]["accuracy"],
+                     "test_predictions": chosen_run["test_predictions"]}
+    backbone_model = backbone(pretrained)
+    out["logreg"] = logistic_regression(
+        features(backbone_model, data["train"][0]), data["train"][1],
+        features(backbone_model, data["test"][0]), data["test"][1], seed=seed)
+    out["xgboost"] = xgboost_pixels(*pixels["train"], *pixels["test"], seed=seed,
+                                    n_estimators=xgb_trees)
+    accuracy = {row: out[row]["test_accuracy"] for row in ROWS}
+    log(f"chosen lr {chosen:g}; test accuracy {accuracy}")
+    return {"chosen_lr": chosen, "mean_val_accuracy": mean_val,
+            "lr_search": {m: {"best_lr": s["best_lr"], "val_accuracy": s["val_accuracy"]}
+                          for m, s in searches.items()},
+            "test_accuracy": accuracy,
+            "test_predictions": {row: out[row]["test_predictions"] for row in ROWS},
+            "test_labels": np.asarray(data["test"][1]).tolist()}
+
+
+def pretrain_checked(build, x, y, x_val, y_val, learning_rate, batch_size, epochs, cache,
+                     seed=0, optimizer="adam", label=None):
+    """`pretrain` with a cache, then two checks: the cached weights reload (into a fresh
+    `build()`) to the same features on the first 64 held-out images, and the held-out accuracy.
+
+    Returns:
+        (model, info): `pretrain`'s info without `losses`, plus `examples` (len(y)),
+        `val_accuracy`, `cache` (the path, a string) and `cache_roundtrip` (bool).
+    """
+    pretrained, info = pretrain(build, x, y, learning_rate, batch_size, epochs, cache=cache,
+                                seed=seed, optimizer=optimizer, label=label)
+    reloaded = build()
+    reloaded.load_weights(cache)
+    probe_x = x_val[:64]
+    roundtrip = bool(np.allclose(features(pretrained, probe_x), features(reloaded, probe_x),
+                                 atol=1e-5))
+    accuracy = float(np.mean(predict(pretrained, x_val) == y_val))
+    return pretrained, {"cached": info["cached"], "steps": info["steps"],
+                        "wall_s": info["wall_s"], "cpu_s": info["cpu_s"], "examples": len(y),
+                        "val_accuracy": accuracy, "cache": str(cache),
+                        "cache_roundtrip": roundtrip}
+
+
+def contrast_images(rows, images, count=5, per_class=(0, 1)):
+    """Test images the best of `transfer_rows`' models gets right and the worst gets wrong.
+
+    Args:
+        rows: `transfer_rows`' output.
+        images: the test images (values in [0, 1]), in the order of its `test_labels`.
+
+    Returns:
+        `{"best", "worst"` (row names), `"indices": {class: [index]}, "images": {class:
+        uint8 images as nested lists}}`, up to `count` per class.
+    """
+    accuracy = rows["test_accuracy"]
+    best, worst = max(accuracy, key=accuracy.get), min(accuracy, key=accuracy.get)
+    picks = contrast_samples(rows["test_labels"], rows["test_predictions"][best],
+                             rows["test_predictions"][worst], count=count, per_class=per_class)
+    return {"best": best, "worst": worst, "indices": picks,
+            "images": {c: (np.clip(images[i], 0, 1) * 255).astype(np.uint8).tolist() if i else []
+                       for c, i in picks.items()}}
 
 
 def logistic_regression(train_features, train_labels, test_features, test_labels,
@@ -194,3 +323,94 @@ def contrast_samples(labels, best_predictions, worst_predictions, count=5, per_c
     if per_class is None:
         return hits[:count].tolist()
     return {int(c): hits[labels[hits] == c][:count].tolist() for c in per_class}
+
+
+def faces_protocol(faces_dir, weights, size, xgb_size, log=None, **rows):
+    """`transfer_rows` on the course's real-vs-fake faces (`tfdl.data.faces`, labels fake 0,
+    real 1) from an ImageNet ResNet-18 (1000 classes).
+
+    Args:
+        faces_dir: the faces' folder, `{train,val,test}/{real,fake}/` images.
+        weights: the ImageNet weights (`tfdl.models.resnet.load_weights`: .weights.h5 or .npz).
+        size: the ResNet-18's input images, size x size, with ImageNet's normalization.
+        xgb_size: XGBoost's images, xgb_size x xgb_size raw pixels.
+        log: a function taking a progress line, or None.
+        rows: `transfer_rows`' settings (learning_rates, batch_size, epochs, seed, optimizer,
+            xgb_trees).
+
+    Returns:
+        `transfer_rows`' output plus `data` ("faces"), `source`, `sizes` {split: images},
+        `samples` (`contrast_images`) and `class_names`.
+
+    Raises:
+        DataError: the faces are missing or malformed, or the weights cannot be loaded.
+    """
+    splits = load_faces(faces_dir, image_size=size)
+    data = {k: (normalize(x, IMAGENET_MEAN, IMAGENET_STD), y) for k, (x, y) in
+            (("train", splits.train), ("val", splits.val), ("test", splits.test))}
+    small = load_faces(faces_dir, image_size=xgb_size)
+    pixels = {"train": small.train, "test": small.test}
+
+    def imagenet_resnet():
+        return resnet18((size, size, 3), classes=1000)
+
+    pretrained = imagenet_resnet()
+    try:
+        load_weights(pretrained, weights)
+    except (OSError, KeyError, ValueError) as err:
+        raise DataError(f"ResNet-18 weights {weights}: cannot load ({err})") from err
+    out = transfer_rows(data, pixels, pretrained, imagenet_resnet, log=log, **rows)
+    out.update(data="faces", source=splits.source, sizes={k: len(v[1]) for k, v in data.items()},
+               samples=contrast_images(out, small.test[0]), class_names=["fake", "real"])
+    return out
+
+
+def cifar_standin(splits, held_out, width, pretrain_lr, pretrain_batch, pretrain_epochs,
+                  cache_dir, pretrain_examples=None, pretrain_val_examples=None,
+                  task_examples=None, seed=0, optimizer="adam", log=None, **rows):
+    """An offline stand-in for ImageNet-to-binary-task transfer, on CIFAR-10: a 32x32 ResNet-18
+    pretrained on the classes not in `held_out` ("ImageNet"), then `transfer_rows` on the two
+    `held_out` classes (`cifar10.held_out_task`); every image is normalized with the
+    pretraining images' channel mean and std.
+
+    Args:
+        splits: CIFAR-10 `Splits` of images (`load_cifar10(layout="image")`).
+        held_out, pretrain_examples, pretrain_val_examples, task_examples: as `held_out_task`.
+        width: the ResNet-18's first-stage channels (64: torchvision's).
+        pretrain_lr, pretrain_batch, pretrain_epochs: pretraining (`pretrain_checked`, with
+            `seed` and `optimizer`); the weights are cached in `cache_dir` under a name made of
+            these settings (`cache_name`), and reused.
+        seed, optimizer: also the transfer runs'.
+        log: a function taking a progress line, or None.
+        rows: `transfer_rows`' other settings (learning_rates, batch_size, epochs, xgb_trees).
+
+    Returns:
+        `transfer_rows`' output plus `data` ("stand-in"), `source`, `pretrain`
+        (`pretrain_checked`'s info), `sizes` {split: images}, `samples` (`contrast_images`)
+        and `class_names` (the `held_out` classes').
+    """
+    log = log or (lambda line: None)
+    (x, y), (x_val, y_val), pixels = held_out_task(
+        splits, held_out, pretrain_examples, pretrain_val_examples, task_examples)
+    mean, std = channel_stats(x)
+    data = {k: (normalize(images, mean, std), labels) for k, (images, labels) in pixels.items()}
+    classes = splits.num_classes - len(held_out)
+
+    def cifar_resnet(classes=classes):
+        return resnet18((32, 32, 3), classes=classes, width=width)
+
+    cache = Path(cache_dir) / cache_name(f"resnet18_cifar{classes}", width=width,
+                                         epochs=pretrain_epochs, n=len(y), seed=seed)
+    pretrained, info = pretrain_checked(
+        cifar_resnet, normalize(x, mean, std), y, normalize(x_val, mean, std), y_val,
+        pretrain_lr, pretrain_batch, pretrain_epochs, cache, seed=seed, optimizer=optimizer,
+        label="pretrain")
+    log(f"pretraining: {info['steps']} steps, {info['wall_s']:.0f}s wall, cached "
+        f"{info['cached']}; {classes}-class accuracy {info['val_accuracy']:.3f}")
+    out = transfer_rows(data, pixels, pretrained, cifar_resnet, seed=seed, optimizer=optimizer,
+                        log=log, **rows)
+    out.update(data="stand-in", source=splits.source, pretrain=info,
+               sizes={k: len(v[1]) for k, v in pixels.items()},
+               samples=contrast_images(out, pixels["test"][0]),
+               class_names=[CLASS_NAMES[c] for c in held_out])
+    return out

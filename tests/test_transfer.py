@@ -1,0 +1,203 @@
+"""The transfer-learning protocol of report 003's part 3 (tfdl.training.transfer: the five
+models, the cached and checked pretraining, the CIFAR-10 stand-in and the faces protocol) and the
+stand-in's class split (tfdl.data.cifar10.held_out_task), on small data the tests make."""
+
+import importlib.util
+
+from tfdl.data import DataError, Splits
+from tfdl.data.cifar10 import held_out_task
+from tfdl.models.resnet import resnet18
+from tfdl.training import transfer
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+needs_extra = pytest.mark.skipif(
+    not all(importlib.util.find_spec(m) for m in ("sklearn", "xgboost")),
+    reason="scikit-learn / xgboost missing: pip install -e .[cnn]")
+
+
+def _cifar_like(n_per_class=(4, 3, 2), classes=5, seed=0):
+    """Splits of (n, 4, 4, 3) images whose every pixel is the class id (train, val, test:
+    n_per_class[i] images per class, classes cycling)."""
+    rng = np.random.default_rng(seed)
+
+    def split(n):
+        y = np.tile(np.arange(classes), n)
+        rng.shuffle(y)
+        return np.broadcast_to(y[:, None, None, None], (len(y), 4, 4, 3)).astype("float32"), y
+
+    return Splits(*(split(n) for n in n_per_class), num_classes=classes, source="fake")
+
+
+def test_held_out_task_relabels_and_cuts():
+    splits = _cifar_like()
+    (x, y), (x_val, y_val), task = held_out_task(splits, (1, 3))
+    # pretraining: classes 0, 2, 4 -> 0, 1, 2; train images before val images
+    remap = {0: 0, 2: 1, 4: 2}
+    tr, va = splits.train[1], splits.val[1]
+    expected = [remap[c] for c in np.concatenate([tr, va]) if c in remap]
+    assert y.tolist() == expected and len(y) == 3 * (4 + 3)
+    assert [remap[int(v)] for v in x[:, 0, 0, 0]] == y.tolist()  # images follow their labels
+    assert y_val.tolist() == [remap[c] for c in splits.test[1] if c in remap]
+    # binary task: class 3 is 1, class 1 is 0, per split in order
+    for name, n in (("train", 4), ("val", 3), ("test", 2)):
+        xs, ys = task[name]
+        original = getattr(splits, name)[1]
+        assert ys.tolist() == [int(c == 3) for c in original if c in (1, 3)]
+        assert len(ys) == 2 * n and ys.dtype == np.int64
+        assert np.array_equal(xs[:, 0, 0, 0], np.where(ys == 1, 3, 1))
+    # first-N cuts
+    (x, y), (x_val, y_val), task = held_out_task(splits, (1, 3), 5, 2, 3)
+    assert len(y) == 5 and len(y_val) == 2 and all(len(v[1]) == 3 for v in task.values())
+    assert y.tolist() == expected[:5]
+
+
+def _build(classes=3):
+    return resnet18((32, 32, 3), classes=classes, width=4)
+
+
+def _easy(n=32, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    x = rng.normal(0, 0.3, (n, 32, 32, 3)) + (2 * y - 1)[:, None, None, None]
+    return x.astype("float32"), y.astype(np.int64)
+
+
+def test_pretrain_checked_caches_and_checks(tmp_path):
+    x, y = _easy()
+    cache = tmp_path / "p.weights.h5"
+    model, info = transfer.pretrain_checked(_build, x, y % 3, x[:8], y[:8] % 3, 0.001, 16, 1,
+                                            cache)
+    assert cache.is_file() and info["cache_roundtrip"] is True
+    assert set(info) == {"cached", "steps", "wall_s", "cpu_s", "examples", "val_accuracy",
+                         "cache", "cache_roundtrip"}
+    assert not info["cached"] and info["steps"] == 2 and info["examples"] == 32
+    assert info["cache"] == str(cache)
+    assert info["val_accuracy"] == pytest.approx(
+        np.mean(transfer.predict(model, x[:8]) == y[:8] % 3))
+    _, again = transfer.pretrain_checked(_build, x, y % 3, x[:8], y[:8] % 3, 0.001, 16, 1, cache)
+    assert again["cached"] and again["steps"] == 0 and again["cache_roundtrip"]
+    assert again["val_accuracy"] == info["val_accuracy"]
+
+
+def test_contrast_images():
+    rows = {"test_accuracy": {"a": 0.9, "b": 0.2, "c": 0.5}, "test_labels": [0, 1, 0, 1],
+            "test_predictions": {"a": [0, 1, 0, 0], "b": [1, 0, 0, 1], "c": [0, 0, 0, 0]}}
+    images = np.zeros((4, 2, 2, 3))
+    images[0], images[1] = 0.5, 1.7
+    out = transfer.contrast_images(rows, images)
+    # right by the best (a), wrong by the worst (b): image 0 (class 0) and image 1 (class 1)
+    assert (out["best"], out["worst"]) == ("a", "b") and out["indices"] == {0: [0], 1: [1]}
+    assert np.asarray(out["images"][0]).tolist() == np.full((1, 2, 2, 3), 127).tolist()
+    assert np.asarray(out["images"][1]).tolist() == np.full((1, 2, 2, 3), 255).tolist()  # clipped
+    rows["test_predictions"]["a"] = [1, 0, 1, 0]  # a right nowhere: no samples, empty lists
+    assert transfer.contrast_images(rows, images)["images"] == {0: [], 1: []}
+
+
+@needs_extra
+def test_transfer_rows_one_lr_for_the_three_cnn_rows(monkeypatch):
+    """The lr is chosen on the validation accuracy averaged over the three modes (here 0.001,
+    though scratch alone prefers 0.01), and its runs give the three CNN rows."""
+    val = {"scratch": {"0.01": 0.9, "0.001": 0.5}, "probe": {"0.01": 0.2, "0.001": 0.6},
+           "finetune": {"0.01": 0.3, "0.001": 0.6}}
+    x, y = _easy(24)
+    test_y = y[16:]
+    calls = []
+
+    def fake_fit_and_score(model, data, lr, batch_size, epochs, seed=0, optimizer="adam",
+                           label=None):
+        mode = label.split()[0]
+        calls.append((mode, lr, batch_size, epochs, seed, optimizer, model.output_shape))
+        # predictions: right on the first k test images, k from the mode and lr
+        k = {"scratch": 1, "probe": 2, "finetune": 3}[mode] + (4 if lr == 0.001 else 0)
+        predicted = np.where(np.arange(len(test_y)) < k, test_y, 1 - test_y).tolist()
+        return {"final": {"val": {"accuracy": val[mode][f"{lr:g}"]},
+                          "test": {"accuracy": k / len(test_y)}},
+                "test_predictions": predicted}
+
+    monkeypatch.setattr(transfer, "fit_and_score", fake_fit_and_score)
+    data = {"train": (x[:12], y[:12]), "val": (x[12:16], y[12:16]), "test": (x[16:], test_y)}
+    pixels = {"train": (x[:12, :4, :4], y[:12]), "test": (x[16:, :4, :4], test_y)}
+    lines = []
+    out = transfer.transfer_rows(data, pixels, _build(), _build, [0.01, 0.001], 16, 1, seed=3,
+                                 optimizer="sgd", xgb_trees=3, log=lines.append)
+    assert [c[:2] for c in calls] == [(m, lr) for m in transfer.MODES for lr in (0.01, 0.001)]
+    assert all(c[2:] == (16, 1, 3, "sgd", (None, 2)) for c in calls)  # a new 2-logit head
+    assert out["mean_val_accuracy"] == pytest.approx({"0.01": 1.4 / 3, "0.001": 1.7 / 3})
+    assert out["chosen_lr"] == 0.001
+    assert out["lr_search"]["scratch"] == {"best_lr": 0.01, "val_accuracy": val["scratch"]}
+    assert out["lr_search"]["probe"]["best_lr"] == 0.001
+    assert {m: out["test_accuracy"][m] for m in transfer.MODES} == \
+        {"scratch": 5 / 8, "probe": 6 / 8, "finetune": 7 / 8}
+    assert out["test_predictions"]["finetune"] == [int(v) for v in test_y[:7]] + [1 - test_y[7]]
+    assert set(out["test_accuracy"]) == set(transfer.ROWS) == set(out["test_predictions"])
+    for row in ("logreg", "xgboost"):  # real scikit-learn / XGBoost fits
+        predicted = np.asarray(out["test_predictions"][row])
+        assert out["test_accuracy"][row] == pytest.approx(np.mean(predicted == test_y))
+    assert out["test_labels"] == test_y.tolist()
+    assert len(lines) == 4 and lines[-1].startswith("chosen lr 0.001; test accuracy")
+
+
+def test_cifar_standin_wires_split_normalization_pretraining_and_rows(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+
+    def split(n):
+        return rng.uniform(0, 1, (n, 32, 32, 3)).astype("float32"), np.arange(n) % 4
+
+    splits = Splits(split(24), split(16), split(16), num_classes=4, source="fake stand-in")
+    seen = {}
+
+    def fake_rows(data, pixels, pretrained, build, **settings):
+        seen.update(data=data, pixels=pixels, settings=settings, head=build().output_shape)
+        labels = pixels["test"][1]
+        accuracy = {r: {"probe": 1.0, "scratch": 0.0}.get(r, 0.5) for r in transfer.ROWS}
+        return {"test_accuracy": accuracy, "test_labels": labels.tolist(),
+                "test_predictions": {r: labels.tolist() if r == "probe" else (1 - labels).tolist()
+                                     for r in transfer.ROWS}}
+
+    monkeypatch.setattr(transfer, "transfer_rows", fake_rows)
+    lines = []
+    out = transfer.cifar_standin(splits, (1, 3), 4, 0.001, 8, 1, tmp_path / "cache",
+                                 pretrain_examples=20, task_examples=6, seed=2, log=lines.append,
+                                 learning_rates=[0.01], batch_size=8, epochs=1)
+    (x, _), _, task = held_out_task(splits, (1, 3), 20, None, 6)
+    mean, std = transfer.channel_stats(x)  # the pretraining images' statistics normalize all
+    for name in ("train", "val", "test"):
+        np.testing.assert_array_equal(seen["pixels"][name][0], task[name][0])
+        np.testing.assert_allclose(seen["data"][name][0], (task[name][0] - mean) / std,
+                                   rtol=1e-5, atol=1e-5)
+        assert seen["data"][name][1].tolist() == task[name][1].tolist()
+    assert seen["settings"] == {"learning_rates": [0.01], "batch_size": 8, "epochs": 1,
+                                "seed": 2, "optimizer": "adam", "log": lines.append}
+    assert seen["head"] == (None, 2)  # "ImageNet" = the 2 classes not held out
+    assert out["data"] == "stand-in" and out["source"] == "fake stand-in"
+    assert out["sizes"] == {"train": 6, "val": 6, "test": 6}
+    assert out["class_names"] == ["automobile", "cat"]
+    pretrain = out["pretrain"]
+    assert pretrain["examples"] == 20 and pretrain["steps"] == 3  # 20 images, batch 8
+    assert pretrain["cache_roundtrip"] and not pretrain["cached"]
+    assert pretrain["cache"] == str(tmp_path / "cache" /
+                                    "resnet18_cifar2-epochs=1-n=20-seed=2-width=4.weights.h5")
+    assert lines[0].startswith("pretraining: 3 steps") and "2-class accuracy" in lines[0]
+    # the samples: the test images (pixels) right by the best row, wrong by the worst
+    samples = out["samples"]
+    assert (samples["best"], samples["worst"]) == ("probe", "scratch")
+    labels = task["test"][1]
+    assert samples["indices"] == {c: np.flatnonzero(labels == c).tolist() for c in (0, 1)}
+    for c in (0, 1):
+        np.testing.assert_array_equal(
+            samples["images"][c], (task["test"][0][labels == c] * 255).astype(np.uint8))
+
+
+def test_faces_protocol_unloadable_weights_is_a_data_error(tmp_path):
+    for split in ("train", "val", "test"):
+        for cls in ("fake", "real"):
+            folder = tmp_path / split / cls
+            folder.mkdir(parents=True)
+            tf.io.write_file(str(folder / "0.png"), tf.io.encode_png(tf.zeros((8, 8, 3), tf.uint8)))
+    (tmp_path / "w.npz").write_bytes(b"not weights")
+    with pytest.raises(DataError, match="cannot load"):
+        transfer.faces_protocol(tmp_path, tmp_path / "w.npz", size=32, xgb_size=8,
+                                learning_rates=[0.01], batch_size=2, epochs=1)
