@@ -49,17 +49,8 @@ from tfdl.analysis.interpolation import interpolation_curve
 from tfdl.analysis.pca import pca
 from tfdl.analysis.sensitivity import input_sensitivity
 from tfdl.data import load_mnist
-from tfdl.harness.claims import (
-    OWN,
-    PROTOCOL,
-    Claim,
-    at_least,
-    at_most,
-    between,
-    equals,
-    is_true,
-    within_relative,
-)
+from tfdl.harness import claims
+from tfdl.harness.claims import OWN, PROTOCOL, Claim
 from tfdl.harness.experiment import Report, mean_metrics, seed_metrics
 from tfdl.models import count_params, mlp
 from tfdl.models.budget import budget_widths, mlp_params
@@ -211,25 +202,25 @@ def _converged_mean(m, fname):
 REPORT.claim(
     *(Claim(f"t1.params_{name}", f"{name} ({depth} hidden) parameter count", "simulate_function",
             reported="~750", value=lambda m, name=name: m["params"][name],
-            check=within_relative(FUNCTION_PARAMS, 0.02), kind=PROTOCOL,
+            check=claims.within_relative(FUNCTION_PARAMS, 0.02), kind=PROTOCOL,
             quote="each with about 750 parameters") for name, depth in DEPTHS.items()),
     Claim("t1.converge", "all six fits converge: largest final training MSE", "simulate_function",
           reported="converge", value=lambda m: max(r["final_mse"] for r in m["runs"].values()),
-          check=at_most(CONVERGED_MSE),
+          check=claims.at_most(CONVERGED_MSE),
           quote="All models for both functions had convergence in loss functions"),
     Claim("t1.arcsinh_iterations", f"arcsinh: iterations to MSE ≤ {CONVERGED_MSE} (mean of 3)",
           "simulate_function", reported=250, value=lambda m: _converged_mean(m, "arcsinh"),
-          check=between(100, 1000),
+          check=claims.between(100, 1000),
           quote="Convergence is achieved quickly after only 250 iterations."),
     Claim("t1.cos_slower", "cos needs several times the iterations of arcsinh (ratio)",
           "simulate_function", reported="1300/250 = 5.2",
           value=lambda m: _converged_mean(m, "cos") / _converged_mean(m, "arcsinh"),
-          check=at_least(2),
+          check=claims.at_least(2),
           quote="more iterations are required to achieve convergence, around 1300 iterations"),
     Claim("t1.cos_edges", "cos: lowest MSE on the outer 10% of the x-range", "simulate_function",
           reported="deep",
           value=lambda m: min(DEPTHS, key=lambda n: m["runs"][f"cos/{n}"]["edge_mse"]),
-          check=equals("deep"),
+          check=claims.equals("deep"),
           quote="The deeper the model, the less pronounced the failure at the edges of the graph."),
 )
 
@@ -263,20 +254,20 @@ def _end(run, split, key="accuracy"):
 REPORT.claim(
     *(Claim(f"t2.params_{name}", f"MNIST {name} parameter count", "train_on_mnist",
             reported=f"{MNIST_PARAMS:,}", value=lambda m, name=name: m["params"][name],
-            check=within_relative(MNIST_PARAMS, 0.02), kind=PROTOCOL,
+            check=claims.within_relative(MNIST_PARAMS, 0.02), kind=PROTOCOL,
             quote="each with about 23,880 parameters") for name in DEPTHS),
     *(Claim(f"t2.test_{name}", f"MNIST {name}: test accuracy", "train_on_mnist",
             reported="0.95-0.96", value=lambda m, name=name: _end(m["runs"][name], "test"),
-            check=between(0.95, 0.965), profiles=("full",),
+            check=claims.between(0.95, 0.965), profiles=("full",),
             quote="All three models plateau around 95-96 percent accuracy on testing sets")
       for name in DEPTHS),
     Claim("t2.train", "MNIST: lowest train accuracy of the three", "train_on_mnist",
           reported="~0.99", value=lambda m: min(_end(r, "train") for r in m["runs"].values()),
-          check=at_least(0.98), profiles=("full",),
+          check=claims.at_least(0.98), profiles=("full",),
           quote="regularly achieving 99% accuracy on the training data"),
     Claim("t2.train_above_test", "train accuracy above test for every model", "train_on_mnist",
           reported="yes", value=lambda m: all(_end(r, "train") > _end(r, "test")
-                                              for r in m["runs"].values()), check=is_true(),
+                                              for r in m["runs"].values()), check=claims.is_true(),
           quote="all three models consistently perform better on the training data than the "
                 "test data"),
 )
@@ -318,21 +309,21 @@ def visualize_optimization(ctx):
 
 REPORT.claim(
     Claim("t3.params", "PCA net parameters", "visualize_optimization", reported=32,
-          value=lambda m: m["params"], check=equals(32), kind=PROTOCOL,
+          value=lambda m: m["params"], check=claims.equals(32), kind=PROTOCOL,
           quote="three fully connected layers with 32 parameters"),
     Claim("t3.layer_weights", "layer 2 weights collected", "visualize_optimization", reported=15,
-          value=lambda m: m["layer_weights"], check=equals(15), kind=PROTOCOL,
+          value=lambda m: m["layer_weights"], check=claims.equals(15), kind=PROTOCOL,
           quote="The second layer (Figure 7) of the network has 15 weights"),
     Claim("t3.all_weights", "weights collected (whole net)", "visualize_optimization",
-          reported=23, value=lambda m: m["all_weights"], check=equals(23), kind=PROTOCOL,
+          reported=23, value=lambda m: m["all_weights"], check=claims.equals(23), kind=PROTOCOL,
           quote="the network as a whole (Figure 8) has 23 weights"),
     Claim("t3.explained", "share of variance in 2 PCs (all weights, 8 series)",
           "visualize_optimization", reported="not given",
-          value=lambda m: sum(m["all_explained"]), check=at_least(0.5), kind=OWN),
+          value=lambda m: sum(m["all_explained"]), check=claims.at_least(0.5), kind=OWN),
     Claim("t3.moves", "series start ≥ 0.1 apart and each moves ≥ 0.01 (L2, weight space)",
           "visualize_optimization", reported="figures 7-8",
           value=lambda m: m["min_start_distance"] >= 0.1 and m["min_displacement"] >= 0.01,
-          check=is_true(), quote="the weights are slowly optimized during training"),
+          check=claims.is_true(), quote="the weights are slowly optimized during training"),
 )
 
 
@@ -367,7 +358,7 @@ def _smooth(values, window):
 REPORT.claim(
     Claim("t4.spikes", "gradient norm vs |change of log-loss slope| (Spearman)",
           "gradient_norm_training", reported="spikes align",
-          value=lambda m: m["corr_slope_change"], check=at_least(0.3),
+          value=lambda m: m["corr_slope_change"], check=claims.at_least(0.3),
           quote="Each of the three spikes in figure 10 correspond to slope changes in Figure 9."),
 )
 
@@ -413,10 +404,10 @@ def _descent_ratio(m):
 REPORT.claim(
     Claim("t5.gradient_small", "||g|| descent: median ||g|| after / before (runs with ||g|| > 0)",
           "gradient_almost_zero", reported="(section empty)", value=_descent_ratio,
-          check=at_most(0.1), kind=OWN),
+          check=claims.at_most(0.1), kind=OWN),
     Claim("t5.ratio_vs_loss", "minimal ratio vs loss (Spearman; lower loss, more positive "
           "curvature)", "gradient_almost_zero", reported="(section empty)",
-          value=lambda m: stats.spearman(m["loss"], m["minimal_ratio"]), check=at_most(0.0),
+          value=lambda m: stats.spearman(m["loss"], m["minimal_ratio"]), check=claims.at_most(0.0),
           profiles=("full",), kind=OWN),
 )
 
@@ -441,15 +432,16 @@ def random_labels(ctx):
 
 REPORT.claim(
     Claim("t6.params", "random-label net parameter count", "random_labels", reported="8,175",
-          value=lambda m: m["params"], check=within_relative(RANDOM_PARAMS, 0.02), kind=PROTOCOL,
+          value=lambda m: m["params"], check=claims.within_relative(RANDOM_PARAMS, 0.02),
+          kind=PROTOCOL,
           quote="2 hidden layers and 8175 parameters"),
     Claim("t6.train_falls", "training loss: final / initial", "random_labels", reported="falls",
           value=lambda m: _end(m, "train", "loss") / m["curves"]["train"]["loss"][0],
-          check=at_most(0.99),
+          check=claims.at_most(0.99),
           quote="the network can maintain a low loss level for the training set"),
     Claim("t6.test_rises", "test loss: final / initial", "random_labels", reported="climbs",
           value=lambda m: _end(m, "test", "loss") / m["curves"]["test"]["loss"][0],
-          check=at_least(1.01),
+          check=claims.at_least(1.01),
           quote="the testing set's loss continues to climb the more that we train the network"),
 )
 
@@ -492,17 +484,18 @@ def _gain_past_200k(m):
 REPORT.claim(
     Claim("t7.rises", "test accuracy rises with parameters (Spearman)",
           "parameters_vs_generalization", reported="rises",
-          value=lambda m: stats.spearman(m["params"], m["test_accuracy"]), check=at_least(0.8),
+          value=lambda m: stats.spearman(m["params"], m["test_accuracy"]),
+          check=claims.at_least(0.8),
           quote="increasing the number of parameters in a model will also increase its accuracy"),
     Claim("t7.plateau", "test accuracy gain from ~200k to ~1M parameters (pp)",
           "parameters_vs_generalization", reported="negligible", value=_gain_past_200k,
-          check=at_most(0.5), profiles=("full",),
+          check=claims.at_most(0.5), profiles=("full",),
           quote="When additional parameters are added to a model past this point, the model is "
                 "barely, if at all, improved."),
     Claim("t7.gap", "smallest train - test accuracy gap over sizes", "parameters_vs_generalization",
           reported="> 0", value=lambda m: min(a - b for a, b in zip(m["train_accuracy"],
                                                                      m["test_accuracy"])),
-          check=at_least(1e-9),
+          check=claims.at_least(1e-9),
           quote="no additional number of parameters added to the model will ever close this gap "
                 "to zero"),
 )
@@ -536,7 +529,7 @@ REPORT.claim(
     Claim("t8.interp_ends", "train loss at α = -1 and 2 above both trained models' (α = 0, 1)",
           "flatness_interpolation", reported="(section empty)",
           value=lambda m: min(_interp_loss(m, -1), _interp_loss(m, 2))
-          > max(_interp_loss(m, 0), _interp_loss(m, 1)), check=is_true(), kind=OWN),
+          > max(_interp_loss(m, 0), _interp_loss(m, 1)), check=claims.is_true(), kind=OWN),
 )
 
 
@@ -563,15 +556,16 @@ def flatness_sensitivity(ctx):
 
 REPORT.claim(
     Claim("t8.params", "flatness net parameter count", "flatness_sensitivity", reported="16,640",
-          value=lambda m: m["params"], check=within_relative(FLAT_PARAMS, 0.02), kind=PROTOCOL,
+          value=lambda m: m["params"], check=claims.within_relative(FLAT_PARAMS, 0.02),
+          kind=PROTOCOL,
           quote="2 hidden layers and 16640 parameters"),
     Claim("t8.sensitivity", "sensitivity falls with batch size (Spearman)", "flatness_sensitivity",
           reported="decreases", value=lambda m: stats.spearman(m["batch_size"], m["sensitivity"]),
-          check=at_most(-0.8), quote="As batch size increases, sensitivity decreases."),
+          check=claims.at_most(-0.8), quote="As batch size increases, sensitivity decreases."),
     Claim("t8.best_batch", "batch size of the best test accuracy", "flatness_sensitivity",
           reported="10^2-10^3",
           value=lambda m: m["batch_size"][int(np.argmax(m["test_accuracy"]))],
-          check=between(100, 1000), categorical=True, profiles=("full",),
+          check=claims.between(100, 1000), categorical=True, profiles=("full",),
           quote="The best accuracy for both the training and testing sets occurs when the batch "
                 "size is between 10^2 and 10^3"),
 )
