@@ -279,7 +279,7 @@ def test_inputs_travel_and_results_come_back(tmp_path, monkeypatch):
 
 
 def test_without_ray_flag_ray_is_never_imported():
-    code = ("import sys, types; from tfdl import cli, runner;"
+    code = ("import sys, types; from tfdl.harness import cli, runner;"
             "r = types.SimpleNamespace(name='r', title='R', report_file='r.txt', options=[],"
             "                          profiles={'full': {}}, experiments={});"
             "cli.report_parser(r).parse_args(['--jobs', '1']);"
