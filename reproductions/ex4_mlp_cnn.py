@@ -109,7 +109,7 @@ STEPS_PER_EXECUTION = 1000
 CNN_EPOCHS = 1  # "after one epoch", every CNN row
 CNN_LEARNING_RATES = [0.01, 0.001, 0.0001]
 CNN_REPORTED = {"xgboost": 0.735, "scratch": 0.54, "probe": 0.6575, "logreg": 0.5075,
-            "finetune": 0.775}
+                "finetune": 0.775}
 REPORTED_LR = 0.001
 
 # ## Inferred for part 3 (not in the report)
