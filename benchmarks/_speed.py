@@ -60,6 +60,16 @@ def train_flops(steps, batch, widths):
     return 3 * steps * forward_flops(batch, widths)
 
 
+def adam(params, grads, m, v, t, lr, b1=0.9, b2=0.999, eps=1e-7):
+    """One Adam update as Keras computes it (its defaults): returns (params, m, v, t)."""
+    t = t + 1.0
+    lr_t = lr * tf.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+    m = [a + (g - a) * (1 - b1) for a, g in zip(m, grads)]
+    v = [a + (g * g - a) * (1 - b2) for a, g in zip(v, grads)]
+    params = [p - lr_t * a / (tf.sqrt(b) + eps) for p, a, b in zip(params, m, v)]
+    return params, m, v, t
+
+
 def load():
     """The 1-minute load average and the core count, for the printout."""
     return f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"

@@ -23,7 +23,6 @@ import numpy as np
 import tensorflow as tf
 
 WIDTHS, LR, BATCH, EPOCHS = [784, 128, 10], 0.002, 128, 4
-B1, B2, EPS = 0.9, 0.999, 1e-7  # Keras Adam's defaults
 
 
 def _glorot(rng, fan_in, fan_out):
@@ -64,11 +63,7 @@ def reference(epochs, seed=0):
                 tape.watch(params)
                 loss = _scores(params, xb, yb)[0]
             grads = tape.gradient(loss, params)
-            t = t + 1.0
-            lr_t = LR * tf.sqrt(1 - B2 ** t) / (1 - B1 ** t)
-            m = [a + (g - a) * (1 - B1) for a, g in zip(m, grads)]
-            v = [a + (g * g - a) * (1 - B2) for a, g in zip(v, grads)]
-            params = [p - lr_t * a / (tf.sqrt(b) + EPS) for p, a, b in zip(params, m, v)]
+            params, m, v, t = _speed.adam(params, grads, m, v, t, LR)
             val_loss, val_acc = _scores(params, XV, YV)
             losses, vl, va = losses.write(i, loss), vl.write(i, val_loss), va.write(i, val_acc)
         return params, m, v, t, losses.stack(), vl.stack(), va.stack()

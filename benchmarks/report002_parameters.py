@@ -33,7 +33,6 @@ WIDTHS = {4_000: [5, 5], 8_000: [10, 10], 16_000: [20, 19], 32_000: [38, 38],
           64_000: [74, 74], 128_000: [137, 137], 200_000: [201, 201], 400_000: [349, 349],
           700_000: [528, 528], 1_000_000: [678, 678]}
 LR, BATCH, EPOCHS = 0.001, 64, 20
-B1, B2, EPS = 0.9, 0.999, 1e-7  # Keras Adam's defaults
 
 
 def _glorot(rng, fan_in, fan_out):
@@ -62,11 +61,7 @@ def _adam_step(params, m, v, t, x, y):
         tape.watch(params)
         loss = _loss(params, x, y)
     grads = tape.gradient(loss, params)
-    t = t + 1.0
-    lr_t = LR * tf.sqrt(1 - B2 ** t) / (1 - B1 ** t)
-    m = [a + (g - a) * (1 - B1) for a, g in zip(m, grads)]
-    v = [a + (g * g - a) * (1 - B2) for a, g in zip(v, grads)]
-    params = [p - lr_t * a / (tf.sqrt(b) + EPS) for p, a, b in zip(params, m, v)]
+    params, m, v, t = _speed.adam(params, grads, m, v, t, LR)
     return params, m, v, t, loss
 
 

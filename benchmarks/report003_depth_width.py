@@ -40,7 +40,6 @@ GRID = [(1, 16, 30), (2, 16, 40), (6, 16, 50), (10, 16, 150), (6, 8, 100), (6, 3
         (6, 64, 200)]  # (depth, width, epochs), the report's order
 CLASSES, LR, BATCH = 33, 0.001, 256
 BN_MOMENTUM, BN_EPS = 0.9, 1e-5
-B1, B2, EPS = 0.9, 0.999, 1e-7  # Keras Adam's defaults
 GRID_RESOLUTION, GRID_MARGIN = 200, 0.05  # tfdl.analysis.boundaries.predict_grid's
 
 
@@ -99,11 +98,7 @@ def _adam_step(params, stats, m, v, t, x, y):
         logits, stats = _logits(params, stats, x, training=True)
         loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
     grads = tape.gradient(loss, params)
-    t = t + 1.0
-    lr_t = LR * tf.sqrt(1 - B2 ** t) / (1 - B1 ** t)
-    m = [a + (g - a) * (1 - B1) for a, g in zip(m, grads)]
-    v = [a + (g * g - a) * (1 - B2) for a, g in zip(v, grads)]
-    params = [p - lr_t * a / (tf.sqrt(b) + EPS) for p, a, b in zip(params, m, v)]
+    params, m, v, t = _speed.adam(params, grads, m, v, t, LR)
     return params, stats, m, v, t, loss
 
 
