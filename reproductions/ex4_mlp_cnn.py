@@ -402,20 +402,19 @@ BEST_MODEL = ("Best model is the NN of depth 6 and width 64 which got a validati
 WORST_MODEL = ("Worse model is the NN of depth 1 and width 16 which got a validation accuracy of "
                "0.925.")
 
-REPORT.claim(
-    Claim("eval.best", "best validation accuracy: model", "depth_width", reported="d6_w64",
-          quote=BEST_MODEL, value=lambda m: m["best"], check=equals("d6_w64"),
-          diverged=_diverged(), profiles=("full",)),
-    Claim("eval.best_acc", "depth 6, width 64, 200 epochs: validation accuracy", "depth_width",
-          reported=0.963, quote=BEST_MODEL, value=lambda m: _val(m["runs"]["d6_w64"]),
-          check=claims.within(0.963, 0.015), diverged=_diverged("d6_w64"), profiles=("full",)),
-    Claim("eval.worst", "worst validation accuracy: model", "depth_width", reported="d1_w16",
-          quote=WORST_MODEL, value=lambda m: m["worst"], check=equals("d1_w16"),
-          diverged=_diverged(), profiles=("full",)),
-    Claim("eval.worst_acc", "depth 1, width 16, 30 epochs: validation accuracy", "depth_width",
-          reported=0.925, quote=WORST_MODEL, value=lambda m: _val(m["runs"]["d1_w16"]),
-          check=claims.within(0.925, 0.015), diverged=_diverged("d1_w16"), profiles=("full",)),
-)
+# The best and the worst model: which one, and its validation accuracy (one pair of claims each).
+EXTREMES = [("best", 6, 64, 200, 0.963, BEST_MODEL), ("worst", 1, 16, 30, 0.925, WORST_MODEL)]
+for which, depth, width, epochs, accuracy, quote in EXTREMES:
+    name = f"d{depth}_w{width}"
+    REPORT.claim(
+        Claim(f"eval.{which}", f"{which} validation accuracy: model", "depth_width",
+              reported=name, quote=quote, value=lambda m, which=which: m[which],
+              check=equals(name), diverged=_diverged(), profiles=("full",)),
+        Claim(f"eval.{which}_acc", f"depth {depth}, width {width}, {epochs} epochs: validation "
+              "accuracy", "depth_width", reported=accuracy, quote=quote,
+              value=lambda m, name=name: _val(m["runs"][name]),
+              check=claims.within(accuracy, 0.015), diverged=_diverged(name),
+              profiles=("full",)))
 
 
 @REPORT.experiment
