@@ -13,7 +13,8 @@ from pathlib import Path
 from tfdl import training
 from tfdl.analysis.stats import downsample, mean_nested, spearman, step_noise
 from tfdl.harness import claims, cli, runner
-from tfdl.harness.experiment import Report, all_hold, code_fingerprint, write_json_atomic
+from tfdl.harness.experiment import Report, all_hold, write_json_atomic
+from tfdl.harness.fingerprint import code_fingerprint
 from tfdl.harness.table import format_table
 from tfdl.models import mlp
 
@@ -81,8 +82,29 @@ def test_claims_are_checked_per_seed_and_resume_skips_recorded_runs(tmp_path):
     assert saved["experiments"]["first"]["0"]["wall_s"] >= 0
 
     calls.clear()
-    report.run(profile="full", seeds=1, logdir=tmp_path)  # another profile starts afresh
+    with pytest.raises(ValueError, match="holds the quick profile's record of toy.*--fresh"):
+        report.run(profile="full", seeds=1, logdir=tmp_path)  # would replace the quick record
+    assert calls == [] and json.loads((tmp_path / "results.json").read_text()) == saved
+    report.run(profile="full", seeds=1, logdir=tmp_path, fresh=True)  # replaces it
     assert calls == [("first", 0), ("second", 0)]
+
+
+def test_a_quick_run_never_replaces_the_full_runs_record(tmp_path, add_reproduction,
+                                                         monkeypatch, capsys):
+    add_reproduction("toy", TOY_SCRIPT.replace('profiles={"quick": {}}',
+                                               'profiles={"full": {}, "quick": {}}'))
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["run", "toy"]) == 0
+    full = json.loads((tmp_path / "logs" / "toy" / "results.json").read_text())
+    assert cli.main(["run", "toy", "--profile", "quick"]) == 0
+    assert json.loads((tmp_path / "logs" / "toy" / "results.json").read_text()) == full
+    quick = tmp_path / "logs" / "toy-quick"
+    assert json.loads((quick / "results.json").read_text())["profile"] == "quick"
+    capsys.readouterr()
+    assert cli.main(["run", "toy", "--logdir", str(quick)]) == 2  # full profile, quick record
+    err = capsys.readouterr().err
+    assert f"error: {quick / 'results.json'} holds the quick profile's record of toy" in err
+    assert "Traceback" not in err
 
 
 def test_interrupted_run_keeps_finished_experiments(tmp_path):
@@ -244,6 +266,13 @@ def test_fingerprint_covers_the_tfdl_sources_the_script_imports(tmp_path):
     assert changes_it("sub/__init__.py", "V = 1\n")  # runs on import of sub.module
     assert not changes_it("other.py", "Z = 2\n")  # never imported: the records stay current
     assert changes_it("../script.py", "import tfdl.other\n")
+    (package / "harness").mkdir()
+    (package / "harness" / "table.py").write_text("from tfdl import shown\n")
+    (package / "shown.py").write_text("S = 1\n")
+    assert changes_it("../script.py", "import tfdl.harness.table\n")
+    # Presentation (experiment._NOT_NUMERIC) computes no number: it and its imports are left out.
+    assert not changes_it("harness/table.py", "from tfdl import shown\nT = 2\n")
+    assert not changes_it("shown.py", "S = 2\n")
 
 
 def test_rerun_after_an_interruption_starts_from_empty_run_directories(tmp_path, toy_script):

@@ -19,8 +19,9 @@ import threading
 import time
 from pathlib import Path
 
-from tfdl.harness import cli, runner
+from tfdl.harness import cli
 from tfdl.harness.experiment import Report
+from tfdl.harness.unit import Unit
 
 import pytest
 
@@ -189,9 +190,9 @@ def test_a_worker_killed_inside_the_experiment_is_retried(cluster, local, tmp_pa
 
 def test_a_node_with_other_code_refuses_and_says_so(cluster, tmp_path):
     report = cli.load_report(REPORT)
-    unit = runner.Unit(REPORT, str(report.script), EXPERIMENT, 0, "quick", str(tmp_path),
-                       "0123456789abcdef", 1)
-    [outcome] = cluster[2].run([unit], report)
+    foreign = Unit(REPORT, str(report.script), EXPERIMENT, 0, "quick", str(tmp_path),
+                   "0123456789abcdef", 1)
+    [outcome] = cluster[2].run([foreign], report)
     assert outcome.entry is None and "CodeMismatch" in outcome.error
     assert "runs other tfdl code than the driver" in outcome.error
 
@@ -228,12 +229,12 @@ def test_run_all_sends_every_report_to_the_cluster_at_once(cluster, tmp_path, mo
     logs = tmp_path / "logs"
     common = ["run", "all", "--profile", "quick", "--seeds", "2", "--logdir", str(logs)]
     assert cli.main([*common, "--ray", address]) == 1  # toy_b's seed 1 failed
-    a = json.loads((logs / "toy_a" / "results.json").read_text())
-    b = json.loads((logs / "toy_b" / "results.json").read_text())
+    a = json.loads((logs / "toy_a-quick" / "results.json").read_text())
+    b = json.loads((logs / "toy_b-quick" / "results.json").read_text())
     assert sorted(a["experiments"]["only"]) == ["0", "1"] and "failures" not in a
     assert sorted(b["experiments"]["only"]) == ["0"]
     assert "ValueError: toy_b seed 1 breaks" in b["failures"]["only/1"]["error"]
-    assert (logs / "toy_a" / "only" / "a" / "seed1" / "out.txt").read_text() == "1"
+    assert (logs / "toy_a-quick" / "only" / "a" / "seed1" / "out.txt").read_text() == "1"
     capsys.readouterr()
     # Locally, what the cluster recorded is skipped; only the failed unit runs again.
     assert cli.main([*common, "--jobs", "1"]) == 1
@@ -252,7 +253,7 @@ def test_inputs_travel_and_results_come_back(tmp_path, monkeypatch):
         fetches.append(1)
         return ray_runner.pack(driver_data)
 
-    unit = runner.Unit("r", "r.py", "exp", 3, "quick", "logs/r", "f" * 16, 1)
+    unit = Unit("r", "r.py", "exp", 3, "quick", "logs/r", "f" * 16, 1)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "node-tmp"))
     (tmp_path / "node-tmp").mkdir()
     monkeypatch.delenv("TFDL_DATA_DIR", raising=False)

@@ -69,12 +69,12 @@ def test_a_modified_run_is_recorded_apart_and_says_so(toy, tmp_path, capsys):
     assert code == 1  # 4.0 is no longer the report's 1.0
     out = capsys.readouterr().out
     assert "MODIFIED PROTOCOL (--set SCALE=2.0 steps=6): not a reproduction" in out
-    [modified] = (tmp_path / "logs").glob("toyset-set-*")
+    [modified] = (tmp_path / "logs").glob("toyset-quick-set-*")
     record = json.loads((modified / "results.json").read_text())
     assert record["overrides"] == {"SCALE": 2.0, "steps": 6}
     assert record["config"] == {"steps": 6}  # the profile as it ran
     assert record["experiments"]["only"]["0"]["metrics"]["value"] == 4.0
-    plain = json.loads((tmp_path / "logs" / "toyset" / "results.json").read_text())
+    plain = json.loads((tmp_path / "logs" / "toyset-quick" / "results.json").read_text())
     assert plain["overrides"] == {} and plain["headlines"][0]["verdict"] == "PASS"
     assert plain["config"] == {"steps": 3}
     assert toy.globals["SCALE"] == 1.0  # restored after the run

@@ -22,11 +22,11 @@ def test_the_template_runs_as_a_new_report(tmp_path, add_reproduction, capsys):
     out = capsys.readouterr().out
     assert code == 1  # the quick profile checks no headline: nothing can "hold"
     assert "accuracy.params" in out and "1/1 protocol checks hold" in out
-    record = json.loads((tmp_path / "logs" / "newreport" / "results.json").read_text())
+    record = json.loads((tmp_path / "logs" / "newreport-quick" / "results.json").read_text())
     run = record["experiments"]["accuracy"]["0"]["metrics"]
     assert 0.5 < run["final"]["test"]["accuracy"] <= 1
     assert record["config"] == {"train_examples": 2_000, "epochs": 1}
-    assert (tmp_path / "logs" / "newreport" / "fig1_val_loss.png").is_file()
+    assert (tmp_path / "logs" / "newreport-quick" / "fig1_val_loss.png").is_file()
 
-    assert cli.main(["report", "--markdown", "logs/newreport"]) == 0
+    assert cli.main(["report", "--markdown", "logs/newreport-quick"]) == 0
     assert "| accuracy.params: parameters of the network we build |" in capsys.readouterr().out

@@ -13,9 +13,9 @@ usage:
                                   (default results/<report>.json)
     tfdl readme [--check]         README result blocks regenerated from results/*.json
     tfdl report --against RECORD [RESULTS.json]
-                                  your run (default: logs/<report>/) claim by claim against a
-                                  committed record (results/<report>.json): delta, and whether
-                                  your seeds lie inside the record's seed spread
+                                  your run (default: your latest, logs/<report>[-quick]/) claim
+                                  by claim against a committed record (results/<report>.json):
+                                  delta, and whether your seeds lie inside the record's spread
 """
 
 import argparse
@@ -74,7 +74,8 @@ def report_parser(report, prog=None):
                              "seed and holds when at least 2 of every 3 seeds pass")
     parser.add_argument("--logdir", metavar="DIR",
                         help="where logs, figures and results.json go "
-                             f"(default logs/{report.name})")
+                             f"(default logs/{report.name}, logs/{report.name}-quick for "
+                             "the quick profile)")
     parser.add_argument("--data-dir", metavar="DIR",
                         help="folder holding datasets other than MNIST (default $TFDL_DATA_DIR)")
     parser.add_argument("--fresh", action="store_true",
@@ -129,7 +130,7 @@ def run_report(report, argv=None, runner=None):
     """Parses arguments, runs the report, prints the headline table; returns the exit code.
     `runner`: a runner to use instead of the one the arguments choose (`tfdl run all`)."""
     from tfdl.data import DataError
-    from tfdl.harness.experiment import all_hold
+    from tfdl.harness.experiment import RecordClash, all_hold, default_logdir
     from tfdl.harness.table import format_table
 
     args = report_parser(report).parse_args(argv)
@@ -147,7 +148,7 @@ def run_report(report, argv=None, runner=None):
         overrides = settings.parse(report, args.profile, args.overrides)
     except settings.SettingError as err:
         return _fail(str(err))
-    logdir = Path(args.logdir or Path("logs") / report.name)
+    logdir = Path(args.logdir or default_logdir(report.name, args.profile))
     if overrides and not args.logdir:
         logdir = logdir.with_name(f"{logdir.name}-set-{settings.digest(overrides)}")
     if logdir.exists() and not logdir.is_dir():
@@ -170,7 +171,7 @@ def run_report(report, argv=None, runner=None):
                             overrides=overrides,
                             runner=runner or (runners.ProcessPool(jobs) if jobs > 1
                                               else runners.InProcess()))
-    except DataError as err:
+    except (DataError, RecordClash) as err:
         return _fail(str(err))
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished experiments are kept in {logdir / 'results.json'}; "
@@ -259,10 +260,21 @@ def _run(argv):
     return report.main(argv[1:])
 
 
+def _latest_run(name):
+    """The log directory of the user's latest run of report `name`, full or quick."""
+    from tfdl.harness.experiment import default_logdir
+
+    runs = [default_logdir(name, profile) for profile in ("full", "quick")]
+    found = [d for d in runs if (d / "results.json").is_file()]
+    return max(found, key=lambda d: (d / "results.json").stat().st_mtime) if found else runs[0]
+
+
 def _run_all(argv):
     """`tfdl run all`: every report, one after another; with --ray, all their units at once
     on the cluster (one thread per report feeding one `RayRunner`)."""
     import threading
+
+    from tfdl.harness.experiment import default_logdir
 
     parser = argparse.ArgumentParser(
         prog="tfdl run all", description="Runs every report in reproductions/, one after "
@@ -272,7 +284,8 @@ def _run_all(argv):
     parser.add_argument("--profile", choices=["full", "quick"], default="full")
     parser.add_argument("--seeds", type=_positive_int, default=1, metavar="N")
     parser.add_argument("--logdir", metavar="DIR", default="logs",
-                        help="each report writes to DIR/<report> (default logs)")
+                        help="each report writes to DIR/<report> (DIR/<report>-quick for the "
+                             "quick profile; default logs)")
     parser.add_argument("--data-dir", metavar="DIR")
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
@@ -291,7 +304,8 @@ def _run_all(argv):
     def one(report, cluster=None):
         try:
             codes[report.name] = run_report(
-                report, common + ["--logdir", str(Path(args.logdir) / report.name)],
+                report, common + ["--logdir", str(Path(args.logdir) / default_logdir(
+                    report.name, args.profile).name)],
                 runner=cluster)
         except Exception as err:  # noqa: BLE001  (one report's error does not stop the others)
             print(f"error: {report.name}: {type(err).__name__}: {err}", file=sys.stderr)
@@ -365,7 +379,7 @@ def _report(args):
     try:
         if against is not None:
             reference = _read_record(against)
-            record = _read_record(args[0] if args else Path("logs") / reference["report"])
+            record = _read_record(args[0] if args else _latest_run(reference["report"]))
             if record["report"] != reference["report"]:
                 return _fail(f"{against} is {reference['report']}'s record, your run is "
                              f"{record['report']}'s")

@@ -17,12 +17,12 @@ the report, the claims that check them and the figures they draw, and calls
 Results are written to `<logdir>/results.json` after every experiment and seed, so
 an interrupted run loses at most the experiment in progress; rerunning the same
 command skips what is already recorded for the same settings and the same code (the
-fingerprint: the script, tfdl's sources, TensorFlow/Keras/NumPy versions), and reruns the rest
+fingerprint: the script, the tfdl modules that compute its numbers, TensorFlow/Keras/NumPy
+versions), and reruns the rest
 from empty run directories. Each write merges into the file on disk under a lock, so two runs
 with different `--only` can share a log directory (e.g. one per CPU core).
 """
 
-import ast
 import contextlib
 import dataclasses
 import datetime
@@ -110,7 +110,8 @@ class Report:
     """A report's reproduction: experiments, claims and figures.
 
     Args:
-        name: the script's name, also the default log directory under `logs/`.
+        name: the script's name, also the default log directory under `logs/` (see
+            `default_logdir`).
         report_file: the report's file in `shared/reports/`.
         title: the report's title.
         profiles: `{"full": {...}, "quick": {...}}` settings dicts.
@@ -184,6 +185,8 @@ class Report:
     def fingerprint(self):
         """Hash of the code a run executes: this script, tfdl's sources and the versions of
         TensorFlow, Keras and NumPy. A recorded result with another fingerprint is stale."""
+        from tfdl.harness.fingerprint import code_fingerprint
+
         return code_fingerprint(self.script)
 
     def main(self, argv=None):
@@ -208,14 +211,16 @@ class Report:
             The results record (a dict, as written to `results.json`).
         """
         from tfdl.harness import runner as runners
+        from tfdl.harness.unit import Unit
 
         runner = runner or runners.InProcess()
         threads = (threads or getattr(runner, "threads", None)
                    or runners.default_threads(runner.jobs))
-        logdir = Path(logdir or Path("logs") / self.name)
+        logdir = Path(logdir or default_logdir(self.name, profile))
         logdir.mkdir(parents=True, exist_ok=True)
         path = logdir / "results.json"
         names = list(only or self.experiments)
+        _refuse_to_replace(self, path, profile, fresh)
         record = _load_or_start(self, path, profile, fresh)
         if fresh:
             write_json_atomic(path, record)
@@ -238,7 +243,7 @@ class Report:
                 if done:
                     print(f"{heading}: recorded with other code or settings, rerunning",
                           file=sys.stderr)
-                unit = runners.Unit(self.name, str(self.script), name, seed, profile,
+                unit = Unit(self.name, str(self.script), name, seed, profile,
                                     str(logdir), fingerprint,
                                     threads, data_dir, tuple(sorted((options or {}).items())),
                                     json.dumps(overrides, sort_keys=True))
@@ -374,6 +379,29 @@ def _locked(path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def default_logdir(name, profile):
+    """`logs/<report>` for the full protocol, `logs/<report>-<profile>` for another profile: a
+    quick look never replaces a full run's record."""
+    return Path("logs") / (name if profile == "full" else f"{name}-{profile}")
+
+
+class RecordClash(ValueError):
+    """The log directory holds another profile's or another report's record."""
+
+
+def _refuse_to_replace(report, path, profile, fresh):
+    if fresh or not path.is_file():
+        return
+    try:
+        record = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return  # unreadable: moved aside by _load_or_start
+    theirs = (record.get("report"), record.get("profile"))
+    if theirs != (report.name, profile) and record.get("experiments"):
+        raise RecordClash(f"{path} holds the {theirs[1]} profile's record of {theirs[0]}; "
+                          "run with another --logdir, or --fresh to replace it")
+
+
 def _load_or_start(report, path, profile, fresh):
     if path.is_file() and not fresh:
         try:
@@ -421,55 +449,6 @@ def constraints_hash():
     committed records were made with; None when tfdl is not run from a checkout."""
     path = Path(__file__).resolve().parents[2] / "constraints.txt"
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else None
-
-
-def code_fingerprint(script, package=None):
-    """Hash of `script`, the source of every tfdl module it imports (directly or through other
-    tfdl modules, at any depth of the code, with their packages' `__init__.py`; `package` is
-    the tfdl folder) and the TensorFlow/Keras/NumPy versions. A module the script never imports
-    cannot change its numbers, so editing it leaves the script's records current."""
-    digest = hashlib.sha256()
-    package = Path(package or Path(__file__).resolve().parents[1])
-    script = Path(script)
-    digest.update(script.name.encode())
-    source = script.read_bytes() if script.is_file() else b""
-    digest.update(source)
-    for path in _imported_sources(source, package):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
-    digest.update(f"{tf.__version__} {keras.__version__} {np.__version__}".encode())
-    return digest.hexdigest()[:16]
-
-
-def _imported_sources(source, package):
-    """The files of the tfdl modules `source` imports, transitively, in sorted order."""
-    found, todo = set(), [source]
-    while todo:
-        for name in _tfdl_imports(todo.pop()):
-            parts = name.split(".")[1:]
-            for depth in range(len(parts) + 1):  # tfdl/__init__.py, tfdl/a/__init__.py, ...
-                base = package.joinpath(*parts[:depth])
-                for path in (base / "__init__.py", base.with_suffix(".py") if depth else None):
-                    if path is not None and path.is_file() and path not in found:
-                        found.add(path)
-                        todo.append(path.read_bytes())
-    return sorted(found)
-
-
-def _tfdl_imports(source):
-    """Dotted names a Python source imports from tfdl, anywhere in it (`from tfdl.a import b`
-    yields tfdl.a and tfdl.a.b: b may be a module)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    names = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names += [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
-    return [n for n in names if n == "tfdl" or n.startswith("tfdl.")]
 
 
 def _jsonable(value):

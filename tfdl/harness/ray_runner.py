@@ -16,7 +16,7 @@ A task whose worker process dies is retried (`max_retries`, default 2); a small 
 driver's node counts each unit's attempts, so the record notes the retries
 (`entry["retries"]`). A task that fails every try, or raises, is recorded as failed with its
 error and the others go on. A node running other code than the driver refuses its units
-(`tfdl.harness.runner.CodeMismatch`: the message is the unit's recorded error).
+(`tfdl.harness.unit.CodeMismatch`: the message is the unit's recorded error).
 
 Ray is imported only here; `tfdl` without `--ray` never imports this module.
 """
@@ -35,7 +35,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from tfdl.harness.runner import Outcome, _error_text, execute
+from tfdl.harness.unit import Outcome, error_text, execute
 
 import ray
 import ray.exceptions
@@ -227,7 +227,7 @@ def run_task(unit, driver, logdir, data_source):
         except DataError as err:
             error = err
         except Exception as err:  # noqa: BLE001  (the driver records it; the others go on)
-            error = _error_text(err)
+            error = error_text(err)
         return {"entry": entry, "error": error, "attempt": attempt,
                 "archive": pack(tmp, unchanged=before) if entry is not None else None}
     finally:
@@ -375,7 +375,7 @@ class RayRunner:
             result = ray.get(ref)
         except ray.exceptions.RayError as err:
             tries = ray.get(driver.attempts.remote(_key(unit)))
-            text = (_error_text(err).splitlines() or [type(err).__name__])[0]
+            text = (error_text(err).splitlines() or [type(err).__name__])[0]
             return Outcome(unit, error=f"failed on each of {tries} tries "
                                        f"(max_retries={self.max_retries}): {text}",
                            retries=max(0, tries - 1))

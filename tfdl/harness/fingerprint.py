@@ -1,0 +1,69 @@
+"""The fingerprint of a report's code: what makes a recorded result current or STALE."""
+
+import ast
+import hashlib
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+# Modules that present, carry or search over results but compute none of a run's numbers (a
+# unit's threads, seed and settings are set in unit/experiment/settings, the claims evaluated in
+# claims/experiment): editing them leaves every record current. Their imports are not followed.
+_NOT_NUMERIC = frozenset({
+    "harness/cli.py", "harness/table.py", "harness/results.py", "harness/calibration.py",
+    "harness/ray_runner.py", "harness/runner.py", "harness/fingerprint.py", "harness/events.py",
+    "harness/quiet.py", "plots.py",
+})
+
+
+def code_fingerprint(script, package=None):
+    """Hash of `script`, the source of every tfdl module it imports (directly or through other
+    tfdl modules, at any depth of the code, with their packages' `__init__.py`; `package` is
+    the tfdl folder) and the TensorFlow/Keras/NumPy versions. A module the script never imports
+    cannot change its numbers, so editing it leaves the script's records current; neither can
+    the modules of `_NOT_NUMERIC`, which are left out."""
+    digest = hashlib.sha256()
+    package = Path(package or Path(__file__).resolve().parents[1])
+    script = Path(script)
+    digest.update(script.name.encode())
+    source = script.read_bytes() if script.is_file() else b""
+    digest.update(source)
+    for path in _imported_sources(source, package):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    digest.update(f"{tf.__version__} {keras.__version__} {np.__version__}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _imported_sources(source, package):
+    """The files of the tfdl modules `source` imports, transitively, in sorted order."""
+    found, todo = set(), [source]
+    while todo:
+        for name in _tfdl_imports(todo.pop()):
+            parts = name.split(".")[1:]
+            for depth in range(len(parts) + 1):  # tfdl/__init__.py, tfdl/a/__init__.py, ...
+                base = package.joinpath(*parts[:depth])
+                for path in (base / "__init__.py", base.with_suffix(".py") if depth else None):
+                    if (path is not None and path.is_file() and path not in found
+                            and path.relative_to(package).as_posix() not in _NOT_NUMERIC):
+                        found.add(path)
+                        todo.append(path.read_bytes())
+    return sorted(found)
+
+
+def _tfdl_imports(source):
+    """Dotted names a Python source imports from tfdl, anywhere in it (`from tfdl.a import b`
+    yields tfdl.a and tfdl.a.b: b may be a module)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names += [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+    return [n for n in names if n == "tfdl" or n.startswith("tfdl.")]
