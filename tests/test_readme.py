@@ -24,6 +24,17 @@ def test_readme_block_is_generated_from_the_committed_record(path):
         f"README's {name} block differs from results/{path.name}: run `tfdl readme`")
 
 
+def test_readme_summary_and_notes_are_generated_from_the_committed_records():
+    readme = (ROOT / "README.md").read_text()
+    assert "<!-- results-summary -->" in readme
+    for template in (ROOT / "docs" / "notes").glob("*.md"):
+        assert f"<!-- notes: {template.stem} -->" in readme, template.name
+    records = results.load_records(ROOT / "results")
+    synced, _ = results.sync(readme, records, results.report_titles(), ROOT / "docs" / "notes")
+    assert results.without_stale(synced) == results.without_stale(readme), (
+        "README's summary table or notes differ from results/*.json: run `tfdl readme`")
+
+
 def _record():
     claim = claims.Claim("a.acc", "accuracy", "a", reported=0.9, quote="0.9",
                          value=lambda m: m["acc"], check=claims.within(0.9, 0.05))
@@ -58,3 +69,18 @@ def test_sync_rewrites_only_blocks_with_a_record_and_ignores_stale_marks():
     marked, changed = results.sync(text, {"toy": stale})
     assert changed == ["toy"] and "PASS STALE" in marked
     assert results.without_stale(marked) == results.without_stale(text)
+
+
+def test_summary_counts_each_kind_and_notes_take_their_numbers_from_the_record():
+    record = _record()
+    table = results.summary_table({"toy": record}, {"toy": ("007", "Toy"), "none": ("001", "N")})
+    lines = table.splitlines()
+    assert lines[2].startswith("| 001 N | `none.py` | none yet")  # by report number
+    assert lines[3] == ("| 007 Toy | `toy.py` | 3 seeds, profile full, "
+                        "[results/toy.json](results/toy.json) | 1/1 | — | — |")
+    assert results.notes("a ({a.acc}) b", record) == "a (0.88 / 0.91 / 0.8) b"
+    with pytest.raises(KeyError, match="no claim 'a.typo'"):
+        results.notes("{a.typo}", record)
+    readme = "<!-- results-summary -->\nold\n<!-- /results-summary -->\n"
+    text, changed = results.sync(readme, {"toy": record}, {"toy": ("007", "Toy")})
+    assert changed == ["summary"] and "| 007 Toy |" in text and "stale table" not in text

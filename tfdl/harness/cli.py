@@ -11,7 +11,8 @@ usage:
                                   give, ranked by its calibration targets (--help)
     tfdl record LOGDIR… [--to DIR]  compact records of full runs for the repository
                                   (default results/<report>.json)
-    tfdl readme [--check]         README result blocks regenerated from results/*.json
+    tfdl readme [--check]         README result blocks, summary table and FAIL notes
+                                  regenerated from results/*.json (notes: docs/notes/)
     tfdl report --against RECORD [RESULTS.json]
                                   your run (default: your latest, logs/<report>[-quick]/) claim
                                   by claim against a committed record (results/<report>.json):
@@ -509,7 +510,8 @@ def _readme(args):
     if not readme.is_file():
         return _fail(f"{readme} does not exist")
     records = results.load_records(readme.parent / "results")
-    text, changed = results.sync(readme.read_text(), records)
+    text, changed = results.sync(readme.read_text(), records, results.report_titles(),
+                                 readme.parent / "docs" / "notes")
     if check:
         if changed:
             print(f"{readme}: blocks differ from their records: {', '.join(changed)} "

@@ -8,20 +8,30 @@ fingerprint of the code, versions, machine, wall time per experiment and seed, d
     tfdl readme                           # rewrites the README blocks from results/*.json
     tfdl readme --check                   # exit 1 if the README differs from the records
 
-A README block is the text between `<!-- results: NAME -->` and `<!-- /results -->`.
+A README block is the text between `<!-- results: NAME -->` and `<!-- /results -->`; the
+summary table of every report between `<!-- results-summary -->` and `<!-- /results-summary -->`;
+a report's notes between `<!-- notes: NAME -->` and `<!-- /notes -->`, from the template
+`docs/notes/NAME.md`, where `{claim id}` stands for that claim's per-seed values
+("0.290 / 0.301 / 0.309", seed order) in its record: the numbers of "why each FAIL" are the
+record's, never typed.
 """
 
 import json
 import re
 from pathlib import Path
 
+from tfdl.harness.claims import HEADLINE, OWN, PROTOCOL
 from tfdl.harness.experiment import write_json_atomic
-from tfdl.harness.table import format_markdown
+from tfdl.harness.table import _fmt, count, format_markdown, held_out_count
 
 _ENTRY_KEYS = ("settings", "fingerprint", "wall_s", "threads", "device", "host", "retries",
                "overrides")
 _BLOCK = re.compile(r"(<!-- results: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /results -->)",
                     re.S)
+_SUMMARY = re.compile(r"(<!-- results-summary -->\n)(?P<body>.*?)(<!-- /results-summary -->)",
+                      re.S)
+_NOTES = re.compile(r"(<!-- notes: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /notes -->)", re.S)
+_PLACEHOLDER = re.compile(r"\{([\w.-]+)\}")
 
 
 def compact(record):
@@ -53,9 +63,49 @@ def block(record):
     return f"{head}\n\n{format_markdown(record)}\n"
 
 
-def sync(readme_text, records):
+def summary_table(records, reports):
+    """One row per report (`reports`: `{name: (number, title)}`): what its committed record
+    holds, or that it has none."""
+    lines = ["| report | script | committed record | headlines hold | own checks hold | "
+             "protocol checks hold |", "|---|---|---|---|---|---|"]
+    for name, (number, title) in sorted(reports.items(), key=lambda item: item[1]):
+        record = records.get(name)
+        if record is None:
+            lines.append(f"| {number} {title} | `{name}.py` | none yet (its section shows "
+                         "earlier runs, typed) | — | — | — |")
+            continue
+        rows = record.get("headlines", [])
+        seeds = len(record.get("seeds", []))
+        source = (f"{seeds} seed{'s' * (seeds != 1)}, profile {record['profile']}, "
+                  f"[results/{name}.json](results/{name}.json)")
+        if any(r.get("stale") for r in rows):
+            source += " STALE"
+        headlines = count(rows, HEADLINE) or "—"
+        if held_out_count(rows):
+            headlines += f"; held out {held_out_count(rows)}"
+        lines.append(f"| {number} {title} | `{name}.py` | {source} | {headlines} | "
+                     f"{count(rows, OWN) or '—'} | {count(rows, PROTOCOL) or '—'} |")
+    return "\n".join(lines) + "\n"
+
+
+def per_seed(record, claim_id):
+    """A claim's per-seed values in `record`, "a / b / c" in seed order."""
+    rows = {r["id"]: r for r in record.get("headlines", [])}
+    if claim_id not in rows:
+        raise KeyError(f"{record['report']} has no claim {claim_id!r}")
+    return " / ".join(_fmt(s["value"]) if s["verdict"] != "diverged" else "diverged"
+                      for s in rows[claim_id]["per_seed"])
+
+
+def notes(template, record):
+    """A notes template with every `{claim id}` replaced by that claim's per-seed values."""
+    return _PLACEHOLDER.sub(lambda m: per_seed(record, m.group(1)), template)
+
+
+def sync(readme_text, records, reports=None, notes_dir=None):
     """`readme_text` with every block whose record is in `records` (by report name)
-    regenerated; returns `(text, names of blocks changed)`."""
+    regenerated, the summary table (with `reports`, see `summary_table`) and the notes blocks
+    (templates in `notes_dir`); returns `(text, names of blocks changed)`."""
     changed = []
 
     def replace(match):
@@ -67,7 +117,39 @@ def sync(readme_text, records):
             changed.append(name)
         return match.group(1) + body + match.group(4)
 
-    return _BLOCK.sub(replace, readme_text), changed
+    def replace_summary(match):
+        body = summary_table(records, reports)
+        if body != match.group("body"):
+            changed.append("summary")
+        return match.group(1) + body + match.group(3)
+
+    def replace_notes(match):
+        name = match.group("name")
+        template = Path(notes_dir) / f"{name}.md"
+        if name not in records or not template.is_file():
+            return match.group(0)
+        body = notes(template.read_text(), records[name])
+        if body != match.group("body"):
+            changed.append(f"notes: {name}")
+        return match.group(1) + body + match.group(4)
+
+    text = _BLOCK.sub(replace, readme_text)
+    if reports is not None:
+        text = _SUMMARY.sub(replace_summary, text)
+    if notes_dir is not None:
+        text = _NOTES.sub(replace_notes, text)
+    return text, changed
+
+
+def report_titles():
+    """`{name: (report number, title)}` of every reproduction script."""
+    from tfdl.harness import cli
+
+    out = {}
+    for name in cli._scripts():
+        report = cli.load_report(name)
+        out[name] = (report.report_file.split("_")[0], report.title)
+    return out
 
 
 _STALE = re.compile(r" STALE: recorded with other code than today's; rerun to refresh\."

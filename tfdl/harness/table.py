@@ -77,32 +77,48 @@ def _cells(row):
             row["tolerance"], seeds_cell(row), result_cell(row))
 
 
+def count(rows, kind):
+    """"N/M" of the rows of `kind` that hold, with "(… better than reported, … not run)"; None
+    when there are none."""
+    checked = [r for r in rows if r["kind"] == kind and r["verdict"] != NOT_RUN]
+    not_run = sum(r["kind"] == kind and r["verdict"] == NOT_RUN for r in rows)
+    if not checked and not not_run:
+        return None
+    extras = []
+    better = sum(r["verdict"] == BETTER for r in checked)
+    if better:
+        extras.append(f"{better} better than reported")
+    errors = sum(r["verdict"] == REPORT_ERROR for r in checked)
+    if errors:
+        extras.append(f"{errors} report error{'s' * (errors > 1)}")
+    if not_run:
+        extras.append(f"{not_run} not run")
+    return (f"{sum(holds(r) for r in checked)}/{len(checked)}"
+            + (f" ({', '.join(extras)})" if extras else ""))
+
+
+def held_out_count(rows):
+    """"N/M" of the held-out headlines that hold (a report with a calibration); else None."""
+    held_out = [r for r in rows if r.get("role") == "held out" and r["kind"] == HEADLINE
+                and r["verdict"] != NOT_RUN]
+    return f"{sum(holds(r) for r in held_out)}/{len(held_out)}" if held_out else None
+
+
 def summary(record):
     """"N/M headlines hold …" over the headlines only; own and protocol checks apart."""
     rows = record.get("headlines", [])
     parts = []
     for kind in KINDS:
-        checked = [r for r in rows if r["kind"] == kind and r["verdict"] != NOT_RUN]
-        not_run = sum(r["kind"] == kind and r["verdict"] == NOT_RUN for r in rows)
-        if not checked and not not_run:
+        counted = count(rows, kind)
+        if counted is None:
             continue
-        extras = []
-        better = sum(r["verdict"] == BETTER for r in checked)
-        if better:
-            extras.append(f"{better} better than reported")
-        errors = sum(r["verdict"] == REPORT_ERROR for r in checked)
-        if errors:
-            extras.append(f"{errors} report error{'s' * (errors > 1)}")
-        if not_run:
-            extras.append(f"{not_run} not run")
         name = {HEADLINE: "headlines hold", OWN: "own checks hold",
                 PROTOCOL: "protocol checks hold"}[kind]
-        parts.append(f"{sum(holds(r) for r in checked)}/{len(checked)} {name}"
-                     + (f" ({', '.join(extras)})" if extras else ""))
-    held_out = [r for r in rows if r.get("role") == "held out" and r["kind"] == HEADLINE
-                and r["verdict"] != NOT_RUN]
+        counted = counted.split(" (", 1)
+        parts.append(f"{counted[0]} {name}" + (f" ({counted[1]}" if len(counted) > 1 else ""))
+    held_out = held_out_count(rows)
     if held_out:
-        parts.insert(1 if parts else 0, f"{sum(holds(r) for r in held_out)}/{len(held_out)} "
+        parts.insert(1 if parts else 0, f"{held_out} "
                      "held-out headlines hold (the rest calibrated the unstated settings)")
     failures = record.get("failures", {})
     if failures:
