@@ -336,6 +336,19 @@ def test_report_against_a_committed_record(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+def test_report_against_reads_your_latest_run_by_default(tmp_path, toy_script, monkeypatch,
+                                                         capsys):
+    monkeypatch.chdir(tmp_path)
+    reference = tmp_path / "reference"
+    cli.load_report("toy").run(profile="quick", seeds=2, logdir=reference)
+    assert cli.main(["report", "--against", str(reference / "results.json")]) == 2
+    assert "error: no run of toy in logs/toy or logs/toy-quick" in capsys.readouterr().err
+    assert cli.main(["run", "toy", "--profile", "quick"]) == 0  # lands in logs/toy-quick
+    capsys.readouterr()
+    assert cli.main(["report", "--against", str(reference / "results.json")]) == 0
+    assert "1/1 claims inside the record's seed spread" in capsys.readouterr().out
+
+
 def test_worker_processes_give_the_in_process_numbers_and_record_failures(tmp_path, toy_script):
     toy_script.write_text(TOY_SCRIPT.replace(
         'return {"value": SCALE}',

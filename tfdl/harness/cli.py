@@ -262,12 +262,13 @@ def _run(argv):
 
 
 def _latest_run(name):
-    """The log directory of the user's latest run of report `name`, full or quick."""
+    """The log directory of the user's latest run of report `name`, full or quick; None if
+    there is none."""
     from tfdl.harness.experiment import default_logdir
 
     runs = [default_logdir(name, profile) for profile in ("full", "quick")]
     found = [d for d in runs if (d / "results.json").is_file()]
-    return max(found, key=lambda d: (d / "results.json").stat().st_mtime) if found else runs[0]
+    return max(found, key=lambda d: (d / "results.json").stat().st_mtime) if found else None
 
 
 def _run_all(argv):
@@ -380,7 +381,12 @@ def _report(args):
     try:
         if against is not None:
             reference = _read_record(against)
-            record = _read_record(args[0] if args else _latest_run(reference["report"]))
+            mine = args[0] if args else _latest_run(reference["report"])
+            if mine is None:
+                name = reference["report"]
+                return _fail(f"no run of {name} in logs/{name} or logs/{name}-quick: run it "
+                             f"(python reproductions/{name}.py), or name your run's folder")
+            record = _read_record(mine)
             if record["report"] != reference["report"]:
                 return _fail(f"{against} is {reference['report']}'s record, your run is "
                              f"{record['report']}'s")
