@@ -12,7 +12,7 @@ takes longer.
 
 from tfdl.harness import cli
 
-import _speed  # first: keeps TensorFlow's start-up notices off the console
+import _speed
 
 TRAIN, VAL, TEST = 55_000, 5_000, 10_000
 
