@@ -36,6 +36,9 @@ REPORT.claim(
 REPORT.calibrate(Calibration(experiment="measure", targets=("a",),
                              space={"SCALE": [0.5, 1.0, 2.0], "OFFSET": [0, 1]},
                              protocol={"parts": ["a"]}, budget=6))
+# Can any setting reach b? (b's own check is relative; the search counts 1 per unit of 5)
+SEARCHES = {"reach_b": Calibration(experiment="measure", targets=("b",),
+                                   space={"SCALE": [0.5, 1.0, 2.0]}, widths={"b": 5.0})}
 '''
 
 
@@ -79,3 +82,19 @@ def test_the_table_marks_calibrated_claims_and_counts_the_held_out(toy, tmp_path
     from tfdl.harness.table import format_table
     text = format_table(record)
     assert "a: a [calibrated]" in text and "1/1 held-out headlines hold" in text
+
+
+def test_a_named_search_is_ranked_apart_and_changes_no_role(toy, tmp_path, capsys):
+    assert cli.main(["calibrate", "toycal", "--profile", "quick", "--search", "reach_b",
+                     "--logdir", str(tmp_path / "reach")]) == 0
+    out = capsys.readouterr().out
+    assert "Calibration of toycal — search reach_b (grid search, 3 trials of 3 settings" in out
+    lines = [line.split() for line in out.splitlines()[3:]]
+    # b = 10 SCALE against 10 in units of 5: 0 at SCALE 1, 1 at 0.5, 2 at 2.0
+    assert [(row[1], row[2]) for row in lines] == [("SCALE=1.0", "0"), ("SCALE=0.5", "1"),
+                                                   ("SCALE=2.0", "2")]
+    assert cli.main(["calibrate", "toycal", "--search", "nope"]) == 2
+    assert "declares no search 'nope'; valid: reach_b" in capsys.readouterr().err
+    roles = {r["id"]: r["role"] for r in toy.run(profile="quick", logdir=tmp_path / "plain")[
+        "headlines"]}
+    assert roles == {"a": "calibrated", "b": "held out"}

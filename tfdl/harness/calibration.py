@@ -18,6 +18,10 @@ Each trial is a modified-protocol run (`--set` of its settings) in its own log d
 the calibration's, so a rerun resumes, and its units go through the runner (`--jobs`, `--ray`).
 A space no larger than the budget is searched as a grid, in declared order; a larger one with
 keras-tuner's Bayesian oracle (seeded).
+
+A script may also declare other searches by name, `SEARCHES = {"name": Calibration(...)}`, run
+with `tfdl calibrate NAME --search name`: they ask whether any setting reaches some claims (a
+finding to report), and set neither the script's configuration nor any claim's role.
 """
 
 import dataclasses
@@ -40,6 +44,8 @@ class Calibration:
         space: `{NAME: [values]}`, names `--set` accepts (Inferred constants, profile keys).
         protocol: profile overrides that make a trial run only what the targets read.
         budget: the most trials a search runs (`--trials` may lower it).
+        widths: `{claim id: distance unit}` for targets whose check has no tolerance width
+            (e.g. a range): how far from the reported number counts as one unit.
     """
 
     experiment: str
@@ -47,6 +53,7 @@ class Calibration:
     space: dict
     protocol: dict = dataclasses.field(default_factory=dict)
     budget: int = 60
+    widths: dict = dataclasses.field(default_factory=dict)
 
     def size(self):
         return math.prod(len(v) for v in self.space.values())
@@ -72,15 +79,17 @@ def _target_claims(report, calibration):
         raise ValueError(f"calibration targets name unknown claims: {', '.join(missing)}")
     targets = [claims[t] for t in calibration.targets]
     for claim in targets:
-        if claim.check.width is None:
+        if claim.check.width is None and claim.id not in calibration.widths:
             raise ValueError(f"calibration target {claim.id}: its check has no tolerance width "
-                             "(use within or within_relative)")
+                             "(use within or within_relative, or give the search's widths)")
     return targets
 
 
-def score(targets, record):
+def score(targets, record, widths=None):
     """`(score, {claim id: mean value})` of a trial's record: the mean over targets of
-    |value − reported| / tolerance width (inf where a target could not be measured)."""
+    |value − reported| / tolerance width (`widths[claim id]` where given; inf where a target
+    could not be measured)."""
+    widths = widths or {}
     per_seed = record["experiments"][targets[0].experiment]
     metrics = {s: per_seed[s]["metrics"] for s in sorted(per_seed, key=int)}
     values, distances = {}, []
@@ -89,26 +98,27 @@ def score(targets, record):
         measured = [s["value"] for s in row["per_seed"] if s["verdict"] in (PASS, FAIL)]
         value = sum(measured) / len(measured) if len(measured) == len(metrics) else None
         values[claim.id] = value
-        distances.append(math.inf if value is None
-                         else abs(value - claim.reported) / claim.check.width)
+        width = widths.get(claim.id, claim.check.width)
+        distances.append(math.inf if value is None else abs(value - claim.reported) / width)
     return sum(distances) / len(distances), values
 
 
 def search(report, profile="full", trials=None, seeds=1, logdir=None, runner=None,
-           space=None, log=print):
+           space=None, log=print, calibration=None, name=None):
     """Runs the report's declared search (or `space` in its place); returns the ranked rows.
 
     Each row: `{"setting": {...}, "score": float, "values": {claim: value}}`, best first; the
     table is also written to `<logdir>/calibration.json`.
     """
-    calibration = report.calibration
+    calibration = calibration or report.calibration
     if space is not None:
         calibration = dataclasses.replace(calibration, space=space)
     targets = _target_claims(report, calibration)
     budget = min(trials or calibration.budget, calibration.budget)
-    for name, values in calibration.space.items():
-        settings.parse(report, profile, [f"{name}={v!r}" for v in values])  # settable, typed
-    logdir = Path(logdir or Path("logs") / f"{report.name}-calibrate-{profile}")
+    for setting, values in calibration.space.items():
+        settings.parse(report, profile, [f"{setting}={v!r}" for v in values])  # settable, typed
+    logdir = Path(logdir or Path("logs") / "-".join(
+        [report.name, "calibrate", *([name] if name else []), profile]))
     logdir.mkdir(parents=True, exist_ok=True)
     rows = []
 
@@ -117,7 +127,7 @@ def search(report, profile="full", trials=None, seeds=1, logdir=None, runner=Non
         record = report.run(profile=profile, only=[calibration.experiment], seeds=seeds,
                             logdir=logdir / settings.digest(overrides), overrides=overrides,
                             runner=runner)
-        value, values = score(targets, record)
+        value, values = score(targets, record, calibration.widths)
         rows.append({"setting": setting, "score": value, "values": values})
         log(f"trial {len(rows)}: {_setting_text(setting)}: score {value:.3g}")
         return value
@@ -130,11 +140,14 @@ def search(report, profile="full", trials=None, seeds=1, logdir=None, runner=Non
         _bayesian(calibration, budget, trial, logdir)
         method = "bayesian"
     rows.sort(key=lambda r: r["score"])
-    table = {"report": report.name, "profile": profile, "seeds": seeds, "method": method,
+    table = {"report": report.name, "search": name, "profile": profile, "seeds": seeds,
+             "method": method,
              "trials": len(rows), "space_size": calibration.size(),
              "targets": list(calibration.targets),
              "reported": {c.id: c.reported for c in targets},
-             "tolerance": {c.id: c.check.tolerance for c in targets}, "rows": rows}
+             "tolerance": {c.id: c.check.tolerance if c.id not in calibration.widths
+                           else f"unit {calibration.widths[c.id]:g}" for c in targets},
+             "rows": rows}
     (logdir / "calibration.json").write_text(json.dumps(table, indent=1, default=_finite))
     return table
 
@@ -178,7 +191,9 @@ def format_ranking(table, markdown=False):
              "inf" if r["score"] is None or not math.isfinite(r["score"]) else f"{r['score']:.3g}",
              *("n/a" if r["values"][t] is None else f"{r['values'][t]:.4g}" for t in targets)]
             for i, r in enumerate(table["rows"], start=1)]
-    title = (f"Calibration of {table['report']} ({table['method']} search, {table['trials']} "
+    search = f" — search {table['search']}" if table.get("search") else ""
+    title = (f"Calibration of {table['report']}{search} ({table['method']} search, "
+             f"{table['trials']} "
              f"trials of {table['space_size']} settings, profile {table['profile']}, "
              f"{table['seeds']} seed{'s' * (table['seeds'] != 1)}); score: mean |value − "
              "reported| / tolerance over the targets, lower is closer")

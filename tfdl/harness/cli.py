@@ -459,14 +459,26 @@ def _calibrate(argv):
     parser.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
                         help="worker processes for each trial's seeds (default 1)")
     parser.add_argument("--logdir", metavar="DIR",
-                        help="default logs/NAME-calibrate-PROFILE; one folder per trial")
+                        help="default logs/NAME-calibrate[-SEARCH]-PROFILE; one folder per "
+                             "trial")
+    parser.add_argument("--search", metavar="NAME",
+                        help="another search the script declares (its SEARCHES), e.g. whether "
+                             "any setting reaches some claims; default: the calibration")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args(argv)
     try:
-        report = load_report(args.name)
+        script = load_script(args.name)
     except KeyError as err:
         return _fail(err.args[0])
-    if report.calibration is None:
+    report = script.REPORT
+    declared = None
+    if args.search:
+        searches = getattr(script, "SEARCHES", {})
+        if args.search not in searches:
+            return _fail(f"{args.name} declares no search {args.search!r}; valid: "
+                         f"{', '.join(searches) or 'none'}")
+        declared = searches[args.search]
+    elif report.calibration is None:
         return _fail(f"{args.name} declares no calibration search")
     if args.profile not in report.profiles:
         return _fail(f"unknown profile {args.profile}; valid: {', '.join(report.profiles)}")
@@ -476,7 +488,8 @@ def _calibrate(argv):
             report, profile=args.profile, trials=args.trials, seeds=args.seeds,
             logdir=args.logdir,
             runner=runners.ProcessPool(jobs) if jobs > 1 else runners.InProcess(),
-            log=lambda line: print(line, file=sys.stderr, flush=True))
+            log=lambda line: print(line, file=sys.stderr, flush=True),
+            calibration=declared, name=args.search)
     except KeyboardInterrupt:
         print("\ninterrupted: finished trials are kept; run the same command to resume",
               file=sys.stderr)
