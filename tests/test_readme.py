@@ -73,11 +73,12 @@ def test_sync_rewrites_only_blocks_with_a_record_and_ignores_stale_marks():
 
 def test_summary_counts_each_kind_and_notes_take_their_numbers_from_the_record():
     record = _record()
-    table = results.summary_table({"toy": record}, {"toy": ("007", "Toy"), "none": ("001", "N")})
+    table = results.summary_table({"toy": record}, {"toy": ("007", "Toy", ["a", "b"]),
+                                                    "none": ("001", "N")})
     lines = table.splitlines()
     assert lines[2].startswith("| 001 N | `none.py` | none yet")  # by report number
     assert lines[3] == ("| 007 Toy | `toy.py` | 3 seeds, profile full, "
-                        "[results/toy.json](results/toy.json) | 1/1 | — | — |")
+                        "[results/toy.json](results/toy.json) (not in it: b) | 1/1 | — | — |")
     assert results.notes("a ({a.acc}) b", record) == "a (0.88 / 0.91 / 0.8) b"
     with pytest.raises(KeyError, match="no claim 'a.typo'"):
         results.notes("{a.typo}", record)

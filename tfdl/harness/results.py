@@ -64,11 +64,11 @@ def block(record):
 
 
 def summary_table(records, reports):
-    """One row per report (`reports`: `{name: (number, title)}`): what its committed record
-    holds, or that it has none."""
+    """One row per report (`reports`: `{name: (number, title)}` or `(number, title,
+    experiments)`): what its committed record holds, or that it has none."""
     lines = ["| report | script | committed record | headlines hold | own checks hold | "
              "protocol checks hold |", "|---|---|---|---|---|---|"]
-    for name, (number, title) in sorted(reports.items(), key=lambda item: item[1]):
+    for name, (number, title, *experiments) in sorted(reports.items(), key=lambda i: i[1]):
         record = records.get(name)
         if record is None:
             lines.append(f"| {number} {title} | `{name}.py` | none yet (its section shows "
@@ -78,6 +78,10 @@ def summary_table(records, reports):
         seeds = len(record.get("seeds", []))
         source = (f"{seeds} seed{'s' * (seeds != 1)}, profile {record['profile']}, "
                   f"[results/{name}.json](results/{name}.json)")
+        missing = [e for e in (experiments[0] if experiments else [])
+                   if e not in record.get("experiments", {})]
+        if missing:
+            source += f" (not in it: {', '.join(missing)})"
         if any(r.get("stale") for r in rows):
             source += " STALE"
         headlines = count(rows, HEADLINE) or "—"
@@ -142,13 +146,13 @@ def sync(readme_text, records, reports=None, notes_dir=None):
 
 
 def report_titles():
-    """`{name: (report number, title)}` of every reproduction script."""
+    """`{name: (report number, title, experiment names)}` of every reproduction script."""
     from tfdl.harness import cli
 
     out = {}
     for name in cli._scripts():
         report = cli.load_report(name)
-        out[name] = (report.report_file.split("_")[0], report.title)
+        out[name] = (report.report_file.split("_")[0], report.title, list(report.experiments))
     return out
 
 
