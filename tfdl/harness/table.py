@@ -77,9 +77,9 @@ def _cells(row):
             row["tolerance"], seeds_cell(row), result_cell(row))
 
 
-def count(rows, kind):
-    """"N/M" of the rows of `kind` that hold, with "(… better than reported, … not run)"; None
-    when there are none."""
+def count(rows, kind, name=""):
+    """"N/M [name]" of the rows of `kind` that hold, with "(… better than reported, … not
+    run)"; None when there are none."""
     checked = [r for r in rows if r["kind"] == kind and r["verdict"] != NOT_RUN]
     not_run = sum(r["kind"] == kind and r["verdict"] == NOT_RUN for r in rows)
     if not checked and not not_run:
@@ -93,7 +93,7 @@ def count(rows, kind):
         extras.append(f"{errors} report error{'s' * (errors > 1)}")
     if not_run:
         extras.append(f"{not_run} not run")
-    return (f"{sum(holds(r) for r in checked)}/{len(checked)}"
+    return (f"{sum(holds(r) for r in checked)}/{len(checked)}" + (f" {name}" if name else "")
             + (f" ({', '.join(extras)})" if extras else ""))
 
 
@@ -109,13 +109,10 @@ def summary(record):
     rows = record.get("headlines", [])
     parts = []
     for kind in KINDS:
-        counted = count(rows, kind)
-        if counted is None:
-            continue
-        name = {HEADLINE: "headlines hold", OWN: "own checks hold",
-                PROTOCOL: "protocol checks hold"}[kind]
-        counted = counted.split(" (", 1)
-        parts.append(f"{counted[0]} {name}" + (f" ({counted[1]}" if len(counted) > 1 else ""))
+        counted = count(rows, kind, {HEADLINE: "headlines hold", OWN: "own checks hold",
+                                     PROTOCOL: "protocol checks hold"}[kind])
+        if counted is not None:
+            parts.append(counted)
     held_out = held_out_count(rows)
     if held_out:
         parts.insert(1 if parts else 0, f"{held_out} "
