@@ -22,7 +22,15 @@ import argparse
 import _speed  # first: keeps TensorFlow's start-up notices off the console
 import numpy as np
 import tensorflow as tf
-from report004_learning_rate import BATCH, EVERY, WIDTHS, _half_squared_error, _normal, _scores
+from report004_learning_rate import (
+    BATCH,
+    EVERY,
+    WIDTHS,
+    _normal,
+    _scores,
+    batch_order,
+    sgd_chunk,
+)
 
 LR, STEPS, VALIDATE_EVERY, PATIENCE = 2.0, 100_000, 1000, 10
 
@@ -35,25 +43,11 @@ def reference(steps, seed=0):
     XT, YT = tf.constant(xt), tf.one_hot(yt, 10)
     scores = tf.function(_scores, jit_compile=True)
 
-    @tf.function(jit_compile=True)
-    def chunk(params, idx, lr):  # EVERY steps, then one test evaluation
-        losses = tf.TensorArray(tf.float32, size=idx.shape[0])
-        for i in tf.range(idx.shape[0]):
-            with tf.GradientTape() as tape:
-                tape.watch(params)
-                loss = _half_squared_error(params, tf.gather(X, idx[i]), tf.gather(Y, idx[i]))
-            grads = tape.gradient(loss, params)
-            params = [p - lr * g for p, g in zip(params, grads)]
-            losses = losses.write(i, loss)
-        return params, losses.stack(), _scores(params, XT, YT)
+    chunk = sgd_chunk(X, Y, XT, YT)
 
     rng = np.random.default_rng(seed)
     params = [_normal(rng, 784, 256), tf.zeros(256), _normal(rng, 256, 10), tf.zeros(10)]
-    order = []  # batches of successive permutations, none straddling two passes
-    while len(order) < steps:
-        perm = rng.permutation(len(y))
-        order += [perm[i:i + BATCH] for i in range(0, len(y) - BATCH + 1, BATCH)]
-    order = np.stack(order[:steps]).reshape(-1, EVERY, BATCH)
+    order = batch_order(rng, len(y), steps)
     losses, curve, val = [], [float(scores(params, XT, YT)[0])], []
     best, best_step, waited, stopped = np.inf, None, 0, None
     lr = tf.constant(LR)
