@@ -98,3 +98,18 @@ def test_a_named_search_is_ranked_apart_and_changes_no_role(toy, tmp_path, capsy
     roles = {r["id"]: r["role"] for r in toy.run(profile="quick", logdir=tmp_path / "plain")[
         "headlines"]}
     assert roles == {"a": "calibrated", "b": "held out"}
+
+
+def test_a_grid_runs_trials_side_by_side_with_the_same_ranking(toy, tmp_path):
+    from tfdl.harness import runner as runners
+
+    def ranking(**kw):
+        table = calibration.search(toy, profile="quick", log=lambda line: None, **kw)
+        return [(r["setting"], r["score"]) for r in table["rows"]]
+
+    one_by_one = ranking(logdir=tmp_path / "serial")
+    side_by_side = ranking(logdir=tmp_path / "parallel", runner=runners.ProcessPool(1),
+                           parallel=3)
+    assert side_by_side == one_by_one and len(one_by_one) == 6
+    with pytest.raises(ValueError, match="worker processes"):
+        calibration.search(toy, profile="quick", logdir=tmp_path / "x", parallel=2)

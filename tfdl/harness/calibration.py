@@ -104,12 +104,17 @@ def score(targets, record, widths=None):
 
 
 def search(report, profile="full", trials=None, seeds=1, logdir=None, runner=None,
-           space=None, log=print, calibration=None, name=None):
+           space=None, log=print, calibration=None, name=None, parallel=1):
     """Runs the report's declared search (or `space` in its place); returns the ranked rows.
 
     Each row: `{"setting": {...}, "score": float, "values": {claim: value}}`, best first; the
-    table is also written to `<logdir>/calibration.json`.
+    table is also written to `<logdir>/calibration.json`. A grid runs `parallel` trials at
+    once, each through `runner` (which must then run its units in worker processes, e.g.
+    `ProcessPool`: two TensorFlow units never share a process); the Bayesian oracle proposes
+    one trial at a time.
     """
+    from tfdl.harness import runner as runners
+
     calibration = calibration or report.calibration
     if space is not None:
         calibration = dataclasses.replace(calibration, space=space)
@@ -121,25 +126,32 @@ def search(report, profile="full", trials=None, seeds=1, logdir=None, runner=Non
         [report.name, "calibrate", *([name] if name else []), profile]))
     logdir.mkdir(parents=True, exist_ok=True)
     rows = []
+    runner = runner or runners.InProcess()
+    if parallel > 1 and isinstance(runner, runners.InProcess):
+        raise ValueError("parallel trials need a runner with worker processes (ProcessPool)")
+    threads = (getattr(runner, "threads", None)
+               or runners.default_threads(parallel * runner.jobs))
 
-    def trial(setting):
+    def trial(setting, position=None):
         overrides = {**calibration.protocol, **setting}
         record = report.run(profile=profile, only=[calibration.experiment], seeds=seeds,
                             logdir=logdir / settings.digest(overrides), overrides=overrides,
-                            runner=runner)
+                            runner=runner, threads=threads)
         value, values = score(targets, record, calibration.widths)
-        rows.append({"setting": setting, "score": value, "values": values})
+        rows.append({"setting": setting, "score": value, "values": values,
+                     "position": len(rows) if position is None else position})
         log(f"trial {len(rows)}: {_setting_text(setting)}: score {value:.3g}")
         return value
 
     if calibration.size() <= budget:
-        for setting in calibration.grid():
-            trial(setting)
+        _grid(calibration.grid(), trial, parallel)
         method = "grid"
     else:
         _bayesian(calibration, budget, trial, logdir)
         method = "bayesian"
-    rows.sort(key=lambda r: r["score"])
+    rows.sort(key=lambda r: (r["score"], r["position"]))  # ties: in the order proposed
+    for row in rows:
+        del row["position"]
     table = {"report": report.name, "search": name, "profile": profile, "seeds": seeds,
              "method": method,
              "trials": len(rows), "space_size": calibration.size(),
@@ -150,6 +162,23 @@ def search(report, profile="full", trials=None, seeds=1, logdir=None, runner=Non
              "rows": rows}
     (logdir / "calibration.json").write_text(json.dumps(table, indent=1, default=_finite))
     return table
+
+
+def _grid(grid, trial, parallel):
+    """Every setting of `grid`, `parallel` at a time (threads, each waiting on its trial's
+    worker processes), in declared order."""
+    if parallel == 1:
+        for position, setting in enumerate(grid):
+            trial(setting, position)
+        return
+    import concurrent.futures
+
+    pool = concurrent.futures.ThreadPoolExecutor(parallel, thread_name_prefix="trial")
+    try:
+        for future in [pool.submit(trial, s, i) for i, s in enumerate(grid)]:
+            future.result()  # the first failed trial's error, in declared order
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _bayesian(calibration, budget, trial, logdir):

@@ -457,7 +457,9 @@ def _calibrate(argv):
     parser.add_argument("--seeds", type=_positive_int, default=1, metavar="K",
                         help="seeds per trial (default 1)")
     parser.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
-                        help="worker processes for each trial's seeds (default 1)")
+                        help="worker processes (default 1): a trial's seeds run side by side, "
+                             "and where N exceeds --seeds a grid search runs N // seeds "
+                             "trials at once")
     parser.add_argument("--logdir", metavar="DIR",
                         help="default logs/NAME-calibrate[-SEARCH]-PROFILE; one folder per "
                              "trial")
@@ -487,9 +489,9 @@ def _calibrate(argv):
         table = calibration.search(
             report, profile=args.profile, trials=args.trials, seeds=args.seeds,
             logdir=args.logdir,
-            runner=runners.ProcessPool(jobs) if jobs > 1 else runners.InProcess(),
+            runner=runners.ProcessPool(jobs) if args.jobs > 1 else runners.InProcess(),
             log=lambda line: print(line, file=sys.stderr, flush=True),
-            calibration=declared, name=args.search)
+            calibration=declared, name=args.search, parallel=max(1, args.jobs // jobs))
     except KeyboardInterrupt:
         print("\ninterrupted: finished trials are kept; run the same command to resume",
               file=sys.stderr)
