@@ -334,7 +334,8 @@ REPORT.claim(
 # cross-entropy), "variance" as variance or standard deviation, the hidden width, the reduction
 # over the batch. The init and batch parts' lr (DEFAULT_LR) is not searched: no target reads it.
 # 3 x 2 x 3 x 2 = 36 settings, a grid within the 60-trial budget:
-#     tfdl calibrate hw2_init_variance            (full protocol of the three target lrs)
+#     tfdl calibrate hw2_init_variance --jobs 2             (full protocol of the target lrs)
+#     tfdl calibrate hw2_init_variance --confirm 3 --jobs 2 (its best 3, 3 seeds, every part)
 # The full search has not been run yet; the constants above are the hand calibration's.
 LR_TARGETS = [0.001, 0.005, 0.01]
 REPORT.calibrate(Calibration(

@@ -1,6 +1,8 @@
 """Calibration: a declared search over unstated settings, ranked on its targets; the other
 claims are held out."""
 
+import json
+
 from tfdl.harness import calibration, cli
 
 import pytest
@@ -113,3 +115,24 @@ def test_a_grid_runs_trials_side_by_side_with_the_same_ranking(toy, tmp_path):
     assert side_by_side == one_by_one and len(one_by_one) == 6
     with pytest.raises(ValueError, match="worker processes"):
         calibration.search(toy, profile="quick", logdir=tmp_path / "x", parallel=2)
+
+
+def test_confirm_reruns_the_best_settings_on_the_whole_protocol(toy, tmp_path, capsys):
+    assert cli.main(["calibrate", "toycal", "--profile", "quick", "--confirm", "2"]) == 2
+    assert "no finished search" in capsys.readouterr().err
+    assert cli.main(["calibrate", "toycal", "--profile", "quick"]) == 0
+    capsys.readouterr()
+    assert cli.main(["calibrate", "toycal", "--profile", "quick", "--confirm", "2",
+                     "--seeds", "2"]) == 0
+    out, err = capsys.readouterr()
+    lines = [line.split() for line in out.splitlines()[2:]]
+    # best: SCALE=0.5, OFFSET=1 hits a = 2 but b = 5 misses 10 ± 10 % (held out: 0/1); second:
+    # the script's own values, its plain protocol in the usual folder: both hold
+    assert lines[0][:4] == ["1", "SCALE=0.5,", "OFFSET=1", "0"]
+    assert lines[0][-2:] == ["1/2", "0/1"]
+    assert lines[1][:4] == ["2", "SCALE=1.0,", "OFFSET=0", "0"]
+    assert lines[1][-2:] == ["2/2", "1/1"]
+    assert "(the script's own) -> logs/toycal-quick" in err
+    from tfdl.harness.experiment import modifications
+    plain = json.loads((tmp_path / "logs" / "toycal-quick" / "results.json").read_text())
+    assert plain["seeds"] == [0, 1] and modifications(plain) == {}

@@ -164,6 +164,76 @@ def search(report, profile="full", trials=None, seeds=1, logdir=None, runner=Non
     return table
 
 
+def confirm(report, table, best=3, profile="full", seeds=3, logdir=None, runner=None,
+            log=print):
+    """Reruns the `best` settings of a finished search's `table` on every experiment of the
+    report (its whole protocol, not the targets' alone) with `seeds` seeds: do the held-out
+    claims hold where the targets came closest? A setting equal to the script's own values is
+    the report's protocol, run in the report's usual folder (its run is the report's record);
+    the others are modified-protocol runs in `<logdir>/confirm-<digest>`.
+
+    Returns `{"report", "profile", "seeds", "search", "rows"}`, each row `{"setting",
+    "search_score", "score" (the targets' score over the seeds), "headlines", "held_out"
+    ("N/M hold"), "logdir"}`, in the search's order; also written to
+    `<logdir>/confirmation.json`.
+    """
+    from tfdl.harness.experiment import default_logdir
+    from tfdl.harness.table import HEADLINE, count, held_out_count
+
+    calibration = report.calibration
+    targets = _target_claims(report, calibration)
+    logdir = Path(logdir or Path("logs") / f"{report.name}-calibrate-{table['profile']}")
+    current = settings.settable(report, profile)
+    rows = []
+    for rank, row in enumerate(table["rows"][:best], start=1):
+        overrides = {k: v for k, v in row["setting"].items() if current.get(k) != v}
+        folder = (logdir / f"confirm-{settings.digest(overrides)}" if overrides
+                  else Path(default_logdir(report.name, profile)))
+        log(f"setting {rank} of {best}: {_setting_text(row['setting'])}"
+            + ("" if overrides else " (the script's own)") + f" -> {folder}")
+        record = report.run(profile=profile, seeds=seeds, logdir=folder, overrides=overrides,
+                            runner=runner)
+        headlines = record.get("headlines", [])
+        rows.append({"setting": row["setting"], "search_score": row["score"],
+                     "score": score(targets, record, calibration.widths)[0],
+                     "headlines": count(headlines, HEADLINE), "held_out": held_out_count(
+                         headlines), "logdir": str(folder)})
+    out = {"report": report.name, "profile": profile, "seeds": seeds,
+           "search": {k: table[k] for k in ("profile", "seeds", "method", "trials",
+                                            "space_size")}, "rows": rows}
+    logdir.mkdir(parents=True, exist_ok=True)
+    (logdir / "confirmation.json").write_text(json.dumps(out, indent=1, default=_finite))
+    return out
+
+
+def format_confirmation(out, markdown=False):
+    """The confirmation table: setting, both scores, headlines and held-out headlines holding."""
+    header = ["rank", "setting", "search score", f"score, {out['seeds']} seeds",
+              "headlines hold", "held-out hold"]
+    body = [[str(i), _setting_text(r["setting"]), _number(r["search_score"]),
+             _number(r["score"]), r["headlines"] or "none", r["held_out"] or "none"]
+            for i, r in enumerate(out["rows"], start=1)]
+    search = out["search"]
+    title = (f"Best {len(body)} settings of {out['report']}'s calibration ({search['method']} "
+             f"search, {search['trials']} trials of {search['space_size']}) rerun on every "
+             f"experiment: profile {out['profile']}, {out['seeds']} seeds")
+    return _layout(title, header, body, markdown)
+
+
+def _number(value):
+    return "inf" if value is None or not math.isfinite(value) else f"{value:.3g}"
+
+
+def _layout(title, header, body, markdown):
+    if markdown:
+        lines = [title, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in body]
+        return "\n".join(lines)
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    return "\n".join([title] + ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
+                                for row in [header, *body]])
+
+
 def _grid(grid, trial, parallel):
     """Every setting of `grid`, `parallel` at a time (threads, each waiting on its trial's
     worker processes), in declared order."""
@@ -216,8 +286,7 @@ def format_ranking(table, markdown=False):
     header = ["rank", "setting", "score", *targets]
     reported = ["", "reported", "", *(f"{table['reported'][t]:g} ({table['tolerance'][t]})"
                                       for t in targets)]
-    body = [[str(i), _setting_text(r["setting"]),
-             "inf" if r["score"] is None or not math.isfinite(r["score"]) else f"{r['score']:.3g}",
+    body = [[str(i), _setting_text(r["setting"]), _number(r["score"]),
              *("n/a" if r["values"][t] is None else f"{r['values'][t]:.4g}" for t in targets)]
             for i, r in enumerate(table["rows"], start=1)]
     search = f" — search {table['search']}" if table.get("search") else ""
@@ -226,11 +295,4 @@ def format_ranking(table, markdown=False):
              f"trials of {table['space_size']} settings, profile {table['profile']}, "
              f"{table['seeds']} seed{'s' * (table['seeds'] != 1)}); score: mean |value − "
              "reported| / tolerance over the targets, lower is closer")
-    if markdown:
-        lines = [title, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |"
-                  for row in [reported, *body]]
-        return "\n".join(lines)
-    widths = [max(len(row[i]) for row in [header, reported, *body]) for i in range(len(header))]
-    return "\n".join([title] + ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
-                                for row in [header, reported, *body]])
+    return _layout(title, header, [reported, *body], markdown)

@@ -454,8 +454,8 @@ def _calibrate(argv):
     parser.add_argument("--profile", default="full", help="full (default) or quick")
     parser.add_argument("--trials", type=_positive_int, metavar="N",
                         help="at most N trials (default: the script's budget)")
-    parser.add_argument("--seeds", type=_positive_int, default=1, metavar="K",
-                        help="seeds per trial (default 1)")
+    parser.add_argument("--seeds", type=_positive_int, metavar="K",
+                        help="seeds per trial (default 1; 3 with --confirm)")
     parser.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
                         help="worker processes (default 1): a trial's seeds run side by side, "
                              "and where N exceeds --seeds a grid search runs N // seeds "
@@ -466,6 +466,11 @@ def _calibrate(argv):
     parser.add_argument("--search", metavar="NAME",
                         help="another search the script declares (its SEARCHES), e.g. whether "
                              "any setting reaches some claims; default: the calibration")
+    parser.add_argument("--confirm", type=_positive_int, metavar="K",
+                        help="after the search: rerun its best K settings on every experiment "
+                             "with --seeds seeds (default 3) and show which headlines, and "
+                             "which held-out ones, hold; the script's own setting runs as the "
+                             "report's protocol, in its usual log folder")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args(argv)
     try:
@@ -484,6 +489,9 @@ def _calibrate(argv):
         return _fail(f"{args.name} declares no calibration search")
     if args.profile not in report.profiles:
         return _fail(f"unknown profile {args.profile}; valid: {', '.join(report.profiles)}")
+    if args.confirm:
+        return _confirm(report, args)
+    args.seeds = args.seeds or 1
     jobs = min(args.jobs, args.seeds)
     try:
         table = calibration.search(
@@ -497,6 +505,34 @@ def _calibrate(argv):
               file=sys.stderr)
         return 130
     print(calibration.format_ranking(table, markdown=args.markdown))
+    return 0
+
+
+def _confirm(report, args):
+    """`tfdl calibrate NAME --confirm K`: the search's best K settings on the whole protocol."""
+    from tfdl.harness import calibration
+    from tfdl.harness import runner as runners
+
+    if args.search:
+        return _fail("--confirm reruns the calibration's best settings; a named search sets "
+                     "nothing, so there is nothing to confirm")
+    logdir = Path(args.logdir or Path("logs") / f"{report.name}-calibrate-{args.profile}")
+    try:
+        table = json.loads((logdir / "calibration.json").read_text())
+    except (OSError, ValueError):
+        return _fail(f"no finished search in {logdir} (calibration.json): run "
+                     f"`tfdl calibrate {report.name}` first")
+    jobs = args.jobs
+    try:
+        out = calibration.confirm(
+            report, table, best=args.confirm, profile=args.profile, seeds=args.seeds or 3,
+            logdir=logdir, runner=runners.ProcessPool(jobs) if jobs > 1 else None,
+            log=lambda line: print(line, file=sys.stderr, flush=True))
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished units are kept; run the same command to resume",
+              file=sys.stderr)
+        return 130
+    print(calibration.format_confirmation(out, markdown=args.markdown))
     return 0
 
 
