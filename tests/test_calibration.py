@@ -136,3 +136,23 @@ def test_confirm_reruns_the_best_settings_on_the_whole_protocol(toy, tmp_path, c
     from tfdl.harness.experiment import modifications
     plain = json.loads((tmp_path / "logs" / "toycal-quick" / "results.json").read_text())
     assert plain["seeds"] == [0, 1] and modifications(plain) == {}
+
+
+def test_an_unfinished_search_keeps_its_ranking_so_far_and_cannot_be_confirmed(toy, capsys):
+    from tfdl.harness import calibration as cal
+
+    seen = []
+
+    def stop_after_two(line):
+        seen.append(line)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cal.search(toy, profile="quick", log=stop_after_two)
+    partial = json.loads((cal.search_dir("toycal", "quick") / "calibration.json").read_text())
+    assert partial["complete"] is False and partial["trials"] == 2
+    assert "grid search, unfinished, 2 trials of 6 settings" in cal.format_ranking(partial)
+    assert cli.main(["calibrate", "toycal", "--profile", "quick", "--confirm", "1"]) == 2
+    assert "no finished search in logs/toycal-calibrate-quick (2 of 6 trials)" in (
+        capsys.readouterr().err)

@@ -28,6 +28,7 @@ import dataclasses
 import itertools
 import json
 import math
+import threading
 from pathlib import Path
 
 from tfdl.harness import settings
@@ -103,6 +104,11 @@ def score(targets, record, widths=None):
     return sum(distances) / len(distances), values
 
 
+def search_dir(report_name, profile, name=None):
+    """A search's default folder: logs/NAME-calibrate[-SEARCH]-PROFILE."""
+    return Path("logs") / "-".join([report_name, "calibrate", *([name] if name else []), profile])
+
+
 def search(report, profile="full", trials=None, seeds=1, logdir=None, runner=None,
            space=None, log=print, calibration=None, name=None, parallel=1):
     """Runs the report's declared search (or `space` in its place); returns the ranked rows.
@@ -114,6 +120,7 @@ def search(report, profile="full", trials=None, seeds=1, logdir=None, runner=Non
     one trial at a time.
     """
     from tfdl.harness import runner as runners
+    from tfdl.harness.experiment import write_json_atomic
 
     calibration = calibration or report.calibration
     if space is not None:
@@ -122,8 +129,7 @@ def search(report, profile="full", trials=None, seeds=1, logdir=None, runner=Non
     budget = min(trials or calibration.budget, calibration.budget)
     for setting, values in calibration.space.items():
         settings.parse(report, profile, [f"{setting}={v!r}" for v in values])  # settable, typed
-    logdir = Path(logdir or Path("logs") / "-".join(
-        [report.name, "calibrate", *([name] if name else []), profile]))
+    logdir = Path(logdir or search_dir(report.name, profile, name))
     logdir.mkdir(parents=True, exist_ok=True)
     rows = []
     runner = runner or runners.InProcess()
@@ -132,35 +138,43 @@ def search(report, profile="full", trials=None, seeds=1, logdir=None, runner=Non
     threads = (getattr(runner, "threads", None)
                or runners.default_threads(parallel * runner.jobs))
 
+    method = "grid" if calibration.size() <= budget else "bayesian"
+    lock = threading.Lock()
+
+    def table(complete):
+        ranked = sorted(rows, key=lambda r: (r["score"], r["position"]))  # ties: as proposed
+        return {"report": report.name, "search": name, "profile": profile, "seeds": seeds,
+                "method": method, "complete": complete,
+                "trials": len(rows), "space_size": calibration.size(),
+                "targets": list(calibration.targets),
+                "reported": {c.id: c.reported for c in targets},
+                "tolerance": {c.id: c.check.tolerance if c.id not in calibration.widths
+                              else f"unit {calibration.widths[c.id]:g}" for c in targets},
+                "rows": [{k: v for k, v in r.items() if k != "position"} for r in ranked]}
+
+    def save(complete):
+        # Rewritten after every trial: an interrupted search leaves its ranking so far.
+        write_json_atomic(logdir / "calibration.json", table(complete))
+
     def trial(setting, position=None):
         overrides = {**calibration.protocol, **setting}
         record = report.run(profile=profile, only=[calibration.experiment], seeds=seeds,
                             logdir=logdir / settings.digest(overrides), overrides=overrides,
                             runner=runner, threads=threads)
         value, values = score(targets, record, calibration.widths)
-        rows.append({"setting": setting, "score": value, "values": values,
-                     "position": len(rows) if position is None else position})
-        log(f"trial {len(rows)}: {_setting_text(setting)}: score {value:.3g}")
+        with lock:
+            rows.append({"setting": setting, "score": value, "values": values,
+                         "position": len(rows) if position is None else position})
+            save(complete=False)
+            log(f"trial {len(rows)}: {_setting_text(setting)}: score {value:.3g}")
         return value
 
-    if calibration.size() <= budget:
+    if method == "grid":
         _grid(calibration.grid(), trial, parallel)
-        method = "grid"
     else:
         _bayesian(calibration, budget, trial, logdir)
-        method = "bayesian"
-    rows.sort(key=lambda r: (r["score"], r["position"]))  # ties: in the order proposed
-    for row in rows:
-        del row["position"]
-    table = {"report": report.name, "search": name, "profile": profile, "seeds": seeds,
-             "method": method,
-             "trials": len(rows), "space_size": calibration.size(),
-             "targets": list(calibration.targets),
-             "reported": {c.id: c.reported for c in targets},
-             "tolerance": {c.id: c.check.tolerance if c.id not in calibration.widths
-                           else f"unit {calibration.widths[c.id]:g}" for c in targets},
-             "rows": rows}
-    (logdir / "calibration.json").write_text(json.dumps(table, indent=1, default=_finite))
+    save(complete=True)
+    return table(complete=True)
     return table
 
 
@@ -177,12 +191,12 @@ def confirm(report, table, best=3, profile="full", seeds=3, logdir=None, runner=
     ("N/M hold"), "logdir"}`, in the search's order; also written to
     `<logdir>/confirmation.json`.
     """
-    from tfdl.harness.experiment import default_logdir
+    from tfdl.harness.experiment import default_logdir, write_json_atomic
     from tfdl.harness.table import HEADLINE, count, held_out_count
 
     calibration = report.calibration
     targets = _target_claims(report, calibration)
-    logdir = Path(logdir or Path("logs") / f"{report.name}-calibrate-{table['profile']}")
+    logdir = Path(logdir or search_dir(report.name, table["profile"]))
     current = settings.settable(report, profile)
     rows = []
     for rank, row in enumerate(table["rows"][:best], start=1):
@@ -202,7 +216,7 @@ def confirm(report, table, best=3, profile="full", seeds=3, logdir=None, runner=
            "search": {k: table[k] for k in ("profile", "seeds", "method", "trials",
                                             "space_size")}, "rows": rows}
     logdir.mkdir(parents=True, exist_ok=True)
-    (logdir / "confirmation.json").write_text(json.dumps(out, indent=1, default=_finite))
+    write_json_atomic(logdir / "confirmation.json", out)
     return out
 
 
@@ -272,10 +286,6 @@ def _bayesian(calibration, budget, trial, logdir):
         oracle.end_trial(proposal)
 
 
-def _finite(value):
-    return None if isinstance(value, float) and not math.isfinite(value) else value
-
-
 def _setting_text(setting):
     return ", ".join(f"{k}={v!r}" for k, v in setting.items())
 
@@ -290,7 +300,8 @@ def format_ranking(table, markdown=False):
              *("n/a" if r["values"][t] is None else f"{r['values'][t]:.4g}" for t in targets)]
             for i, r in enumerate(table["rows"], start=1)]
     search = f" — search {table['search']}" if table.get("search") else ""
-    title = (f"Calibration of {table['report']}{search} ({table['method']} search, "
+    unfinished = "" if table.get("complete", True) else ", unfinished"
+    title = (f"Calibration of {table['report']}{search} ({table['method']} search{unfinished}, "
              f"{table['trials']} "
              f"trials of {table['space_size']} settings, profile {table['profile']}, "
              f"{table['seeds']} seed{'s' * (table['seeds'] != 1)}); score: mean |value − "

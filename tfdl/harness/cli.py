@@ -503,6 +503,9 @@ def _calibrate(argv):
     except KeyboardInterrupt:
         print("\ninterrupted: finished trials are kept; run the same command to resume",
               file=sys.stderr)
+        partial = _search_table(report, args)
+        if partial:
+            print(calibration.format_ranking(partial, markdown=args.markdown))
         return 130
     print(calibration.format_ranking(table, markdown=args.markdown))
     return 0
@@ -516,12 +519,12 @@ def _confirm(report, args):
     if args.search:
         return _fail("--confirm reruns the calibration's best settings; a named search sets "
                      "nothing, so there is nothing to confirm")
-    logdir = Path(args.logdir or Path("logs") / f"{report.name}-calibrate-{args.profile}")
-    try:
-        table = json.loads((logdir / "calibration.json").read_text())
-    except (OSError, ValueError):
-        return _fail(f"no finished search in {logdir} (calibration.json): run "
-                     f"`tfdl calibrate {report.name}` first")
+    table = _search_table(report, args)
+    if not table or not table.get("complete", True):
+        done = f" ({table['trials']} of {table['space_size']} trials)" if table else ""
+        return _fail(f"no finished search in {_search_dir(report, args)}{done}: run "
+                     f"`tfdl calibrate {report.name}` to finish it first")
+    logdir = _search_dir(report, args)
     jobs = args.jobs
     try:
         out = calibration.confirm(
@@ -534,6 +537,20 @@ def _confirm(report, args):
         return 130
     print(calibration.format_confirmation(out, markdown=args.markdown))
     return 0
+
+
+def _search_dir(report, args):
+    from tfdl.harness import calibration
+
+    return Path(args.logdir or calibration.search_dir(report.name, args.profile, args.search))
+
+
+def _search_table(report, args):
+    """The search's ranked table so far (`calibration.json`), or None."""
+    try:
+        return json.loads((_search_dir(report, args) / "calibration.json").read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _record(args):
