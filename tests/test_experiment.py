@@ -273,6 +273,15 @@ def test_fingerprint_covers_the_tfdl_sources_the_script_imports(tmp_path):
     # Presentation (experiment._NOT_NUMERIC) computes no number: it and its imports are left out.
     assert not changes_it("harness/table.py", "from tfdl import shown\nT = 2\n")
     assert not changes_it("shown.py", "S = 2\n")
+    # Comments and line breaks inside brackets change no number; code and strings do.
+    assert changes_it("../script.py", "from tfdl.sub import module  # leaf's X\n")
+    assert not changes_it("../script.py", "# the report's net\nfrom tfdl.sub import module\n")
+    assert not changes_it("leaf.py", "# why X is 2\nX = 2  # see the report\n")
+    assert changes_it("sub/module.py", "from tfdl import leaf\nX = max(2, 1)\n")
+    assert not changes_it("sub/module.py", "from tfdl import leaf\nX = max(2,\n        1)\n")
+    assert changes_it("leaf.py", "# why X is 2\nX = 3\n")
+    assert changes_it("leaf.py", "X = 3\nY = f'{X}'\n")
+    assert changes_it("leaf.py", "X = 3\nY = f'{X!r}'\n")
 
 
 def test_rerun_after_an_interruption_starts_from_empty_run_directories(tmp_path, toy_script):

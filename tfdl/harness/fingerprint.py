@@ -2,6 +2,8 @@
 
 import ast
 import hashlib
+import io
+import tokenize
 from pathlib import Path
 
 import keras
@@ -19,22 +21,56 @@ _NOT_NUMERIC = frozenset({
 
 
 def code_fingerprint(script, package=None):
-    """Hash of `script`, the source of every tfdl module it imports (directly or through other
-    tfdl modules, at any depth of the code, with their packages' `__init__.py`; `package` is
-    the tfdl folder) and the TensorFlow/Keras/NumPy versions. A module the script never imports
-    cannot change its numbers, so editing it leaves the script's records current; neither can
-    the modules of `_NOT_NUMERIC`, which are left out."""
+    """Hash of the code of `script` and of every tfdl module it imports (directly or through
+    other tfdl modules, at any depth of the code, with their packages' `__init__.py`; `package`
+    is the tfdl folder) and the TensorFlow/Keras/NumPy versions. A module the script never
+    imports cannot change its numbers, so editing it leaves the script's records current;
+    neither can the modules of `_NOT_NUMERIC`, which are left out, nor comments and line
+    breaks (`code_tokens`)."""
     digest = hashlib.sha256()
     package = Path(package or Path(__file__).resolve().parents[1])
     script = Path(script)
     digest.update(script.name.encode())
     source = script.read_bytes() if script.is_file() else b""
-    digest.update(source)
+    digest.update(code_tokens(source))
     for path in _imported_sources(source, package):
         digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
+        digest.update(code_tokens(path.read_bytes()))
     digest.update(f"{tf.__version__} {keras.__version__} {np.__version__}".encode())
     return digest.hexdigest()[:16]
+
+
+def code_tokens(source):
+    """The tokens of a Python source without its comments and the line breaks inside brackets
+    (bytes): editing a comment or re-wrapping a call leaves them, and the fingerprint, as they
+    were. An f-string counts as its text, whichever Python splits it into tokens (3.12+)."""
+    try:
+        tokens = list(tokenize.tokenize(io.BytesIO(source).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return source
+    lines = source.decode("utf-8", "replace").splitlines(keepends=True)
+    kept, opened, depth = [], None, 0
+    for token in tokens:
+        kind = tokenize.tok_name[token.type]
+        if kind.endswith("STRING_START"):
+            depth += 1
+            opened = opened or token.start
+        elif kind.endswith("STRING_END"):
+            depth -= 1
+            if depth == 0:
+                kept.append(_text(lines, opened, token.end))
+                opened = None
+        elif depth == 0 and kind not in ("COMMENT", "NL", "ENCODING"):
+            kept.append(token.string)
+    return "\x00".join(kept).encode()
+
+
+def _text(lines, start, end):
+    """The source text from `start` to `end` ((row, column) from 1, as tokenize gives them)."""
+    (r0, c0), (r1, c1) = start, end
+    if r0 == r1:
+        return lines[r0 - 1][c0:c1]
+    return lines[r0 - 1][c0:] + "".join(lines[r0:r1 - 1]) + lines[r1 - 1][:c1]
 
 
 def _imported_sources(source, package):
