@@ -282,6 +282,13 @@ def test_fingerprint_covers_the_tfdl_sources_the_script_imports(tmp_path):
     assert changes_it("leaf.py", "# why X is 2\nX = 3\n")
     assert changes_it("leaf.py", "X = 3\nY = f'{X}'\n")
     assert changes_it("leaf.py", "X = 3\nY = f'{X!r}'\n")
+    # Docstrings (statements that are only a string literal) compute nothing.
+    assert not changes_it("leaf.py", '"""Leaf: X."""\nX = 3\nY = f\'{X!r}\'\n')
+    with_g = 'X = 3\n\n\ndef g():\n    """{}"""\n    return {} * X\n'
+    assert changes_it("leaf.py", with_g.format("Twice X.", 2))
+    assert not changes_it("leaf.py", with_g.format("Two X.", 2))
+    assert changes_it("leaf.py", with_g.format("Two X.", 3))
+    assert changes_it("leaf.py", 'X = "3"\n')  # a string that is assigned
 
 
 def test_rerun_after_an_interruption_starts_from_empty_run_directories(tmp_path, toy_script):

@@ -41,15 +41,16 @@ def code_fingerprint(script, package=None):
 
 
 def code_tokens(source):
-    """The tokens of a Python source without its comments and the line breaks inside brackets
-    (bytes): editing a comment or re-wrapping a call leaves them, and the fingerprint, as they
-    were. An f-string counts as its text, whichever Python splits it into tokens (3.12+)."""
+    """The tokens of a Python source without its comments, docstrings (any statement that is
+    only a string literal: it computes nothing) and the line breaks inside brackets (bytes):
+    editing a comment or a docstring, or re-wrapping a call, leaves them, and the fingerprint,
+    as they were. An f-string counts as its text, whichever Python splits it into tokens."""
     try:
         tokens = list(tokenize.tokenize(io.BytesIO(source).readline))
     except (tokenize.TokenError, SyntaxError):
         return source
     lines = source.decode("utf-8", "replace").splitlines(keepends=True)
-    kept, opened, depth = [], None, 0
+    kept, line, opened, depth = [], [], None, 0  # line: the logical line's (kind, text)
     for token in tokens:
         kind = tokenize.tok_name[token.type]
         if kind.endswith("STRING_START"):
@@ -58,10 +59,17 @@ def code_tokens(source):
         elif kind.endswith("STRING_END"):
             depth -= 1
             if depth == 0:
-                kept.append(_text(lines, opened, token.end))
+                line.append(("FSTRING", _text(lines, opened, token.end)))
                 opened = None
         elif depth == 0 and kind not in ("COMMENT", "NL", "ENCODING"):
-            kept.append(token.string)
+            line.append((kind, token.string))
+            if kind in ("NEWLINE", "ENDMARKER"):
+                statement = [k for k, _ in line if k not in ("INDENT", "DEDENT", "NEWLINE",
+                                                                "ENDMARKER")]
+                if statement and set(statement) == {"STRING"}:  # a docstring
+                    line = [(k, t) for k, t in line if k != "STRING" and k != "NEWLINE"]
+                kept += [t for _, t in line]
+                line = []
     return "\x00".join(kept).encode()
 
 
