@@ -156,8 +156,15 @@ def search(report, profile="full", trials=None, seeds=1, logdir=None, runner=Non
         # Rewritten after every trial: an interrupted search leaves its ranking so far.
         write_json_atomic(logdir / "calibration.json", table(complete))
 
+    total = calibration.size() if method == "grid" else budget
+    started = []
+
     def trial(setting, position=None):
         overrides = {**calibration.protocol, **setting}
+        with lock:
+            started.append(setting)
+            log(f"trial {len(started)} of {total} starts: {_setting_text(setting)} "
+                f"({logdir / settings.digest(overrides)})")
         record = report.run(profile=profile, only=[calibration.experiment], seeds=seeds,
                             logdir=logdir / settings.digest(overrides), overrides=overrides,
                             runner=runner, threads=threads)
@@ -166,7 +173,8 @@ def search(report, profile="full", trials=None, seeds=1, logdir=None, runner=Non
             rows.append({"setting": setting, "score": value, "values": values,
                          "position": len(rows) if position is None else position})
             save(complete=False)
-            log(f"trial {len(rows)}: {_setting_text(setting)}: score {value:.3g}")
+            log(f"trial {len(rows)} of {total} done: {_setting_text(setting)}: score "
+                f"{value:.3g}")
         return value
 
     if method == "grid":
