@@ -183,7 +183,6 @@ def search(report, profile="full", trials=None, seeds=1, logdir=None, runner=Non
         _bayesian(calibration, budget, trial, logdir)
     save(complete=True)
     return table(complete=True)
-    return table
 
 
 def confirm(report, table, best=3, profile="full", seeds=3, logdir=None, runner=None,
