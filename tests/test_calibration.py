@@ -156,3 +156,22 @@ def test_an_unfinished_search_keeps_its_ranking_so_far_and_cannot_be_confirmed(t
     assert cli.main(["calibrate", "toycal", "--profile", "quick", "--confirm", "1"]) == 2
     assert "no finished search in logs/toycal-calibrate-quick (2 of 6 trials)" in (
         capsys.readouterr().err)
+
+
+def test_a_search_is_committed_and_shown_in_the_readme(toy, tmp_path, capsys):
+    from tfdl.harness import results
+
+    assert cli.main(["calibrate", "toycal", "--profile", "quick"]) == 0
+    assert cli.main(["calibrate", "toycal", "--profile", "quick", "--confirm", "1"]) == 0
+    assert cli.main(["record", "logs/toycal-calibrate-quick", "--to", "committed"]) == 0
+    assert "wrote committed/calibration/toycal.json" in capsys.readouterr().out
+    saved = results.load_calibrations("committed/calibration")
+    readme = "intro\n<!-- calibration: toycal -->\nold\n<!-- /calibration -->\nend\n"
+    text, changed = results.sync(readme, {}, calibrations=saved)
+    assert changed == ["calibration: toycal"]
+    block = text.split("<!-- calibration: toycal -->\n")[1].split("<!-- /calibration -->")[0]
+    assert "Calibration of toycal (grid search, 6 trials of 6 settings" in block
+    assert "| 1 | SCALE=0.5, OFFSET=1 | 0 |" in block
+    assert "Best 1 settings of toycal's calibration" in block and "| 0/1 |" in block
+    short = results.calibration_block(saved["toycal"], shown=2)
+    assert "The other 4 trials are in the file." in short

@@ -30,9 +30,14 @@ def test_readme_summary_and_notes_are_generated_from_the_committed_records():
     for template in (ROOT / "docs" / "notes").glob("*.md"):
         assert f"<!-- notes: {template.stem} -->" in readme, template.name
     records = results.load_records(ROOT / "results")
-    synced, _ = results.sync(readme, records, results.report_titles(), ROOT / "docs" / "notes")
+    calibrations = results.load_calibrations(ROOT / results.CALIBRATION_FOLDER)
+    for name in calibrations:
+        assert f"<!-- calibration: {name} -->" in readme, f"README has no block for {name}"
+    synced, _ = results.sync(readme, records, results.report_titles(), ROOT / "docs" / "notes",
+                             calibrations)
     assert results.without_stale(synced) == results.without_stale(readme), (
-        "README's summary table or notes differ from results/*.json: run `tfdl readme`")
+        "README's summary table, notes or calibration tables differ from results/: run "
+        "`tfdl readme`")
 
 
 def _record():

@@ -10,9 +10,11 @@ usage:
     tfdl calibrate NAME [options]  the report's declared search over settings it does not
                                   give, ranked by its calibration targets (--help)
     tfdl record LOGDIR… [--to DIR]  compact records of full runs for the repository
-                                  (default results/<report>.json)
-    tfdl readme [--check]         README result blocks, summary table and FAIL notes
-                                  regenerated from results/*.json (notes: docs/notes/)
+                                  (default results/<report>.json); a search's folder
+                                  (logs/NAME-calibrate-full): results/calibration/NAME.json
+    tfdl readme [--check]         README result blocks, summary table, FAIL notes and
+                                  calibration tables regenerated from results/ (notes:
+                                  docs/notes/)
     tfdl report --against RECORD [RESULTS.json]
                                   your run (default: your latest, logs/<report>[-quick]/) claim
                                   by claim against a committed record (results/<report>.json):
@@ -566,6 +568,9 @@ def _record(args):
     if not args:
         return _fail("tfdl record needs a run's log directory, e.g. logs/hw2_mydnn")
     for path in args:
+        if (Path(path) / "calibration.json").is_file():  # a calibration search's folder
+            print(f"wrote {results.save_calibration(path, Path(folder) / 'calibration')}")
+            continue
         try:
             record = _read_record(path)
         except _RecordError as err:
@@ -584,8 +589,9 @@ def _readme(args):
     if not readme.is_file():
         return _fail(f"{readme} does not exist")
     records = results.load_records(readme.parent / "results")
-    text, changed = results.sync(readme.read_text(), records, results.report_titles(),
-                                 readme.parent / "docs" / "notes")
+    text, changed = results.sync(
+        readme.read_text(), records, results.report_titles(), readme.parent / "docs" / "notes",
+        results.load_calibrations(readme.parent / results.CALIBRATION_FOLDER))
     if check:
         if changed:
             print(f"{readme}: blocks differ from their records: {', '.join(changed)} "

@@ -14,6 +14,11 @@ a report's notes between `<!-- notes: NAME -->` and `<!-- /notes -->`, from the 
 `docs/notes/NAME.md`, where `{claim id}` stands for that claim's per-seed values
 ("0.290 / 0.301 / 0.309", seed order) in its record: the numbers of "why each FAIL" are the
 record's, never typed.
+
+A calibration search's ranked table (and its `--confirm` rerun, when there is one) is committed
+the same way, `tfdl record logs/NAME-calibrate-full` -> `results/calibration/NAME.json`, and shown
+between `<!-- calibration: NAME -->` and `<!-- /calibration -->` (NAME-SEARCH for a named
+search): its best rows, whether the search has finished, the confirmation table.
 """
 
 import json
@@ -31,7 +36,11 @@ _BLOCK = re.compile(r"(<!-- results: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /
 _SUMMARY = re.compile(r"(<!-- results-summary -->\n)(?P<body>.*?)(<!-- /results-summary -->)",
                       re.S)
 _NOTES = re.compile(r"(<!-- notes: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /notes -->)", re.S)
+_CALIBRATION = re.compile(
+    r"(<!-- calibration: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /calibration -->)", re.S)
 _PLACEHOLDER = re.compile(r"\{([\w.-]+)\}")
+CALIBRATION_FOLDER = "results/calibration"
+SHOWN_TRIALS = 10  # the README shows the best rows of a search; the file has them all
 
 
 def compact(record):
@@ -51,6 +60,50 @@ def save(record, folder="results"):
     path = folder / f"{record['report']}.json"
     write_json_atomic(path, compact(record))
     return path
+
+
+def calibration_name(table):
+    """A search's name in `results/calibration/`: the report's, with the named search's."""
+    return table["report"] + (f"-{table['search']}" if table.get("search") else "")
+
+
+def save_calibration(logdir, folder=CALIBRATION_FOLDER):
+    """Writes `folder/NAME.json` from a search's folder (its `calibration.json`, and
+    `confirmation.json` when `--confirm` ran) and returns its path."""
+    logdir, folder = Path(logdir), Path(folder)
+    table = json.loads((logdir / "calibration.json").read_text())
+    confirmation = logdir / "confirmation.json"
+    saved = {"search": table,
+             "confirmation": json.loads(confirmation.read_text()) if confirmation.is_file()
+             else None}
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{calibration_name(table)}.json"
+    write_json_atomic(path, saved)
+    return path
+
+
+def calibration_block(saved, shown=SHOWN_TRIALS):
+    """The README block of a committed search: its best `shown` rows, then the confirmation."""
+    from tfdl.harness import calibration
+
+    table, name = saved["search"], calibration_name(saved["search"])
+    rows = table["rows"]
+    parts = [f"Generated from [`results/calibration/{name}.json`](results/calibration/{name}.json)"
+             " (`tfdl readme`)" + ("" if table.get("complete", True) else
+                                   "; **the search has not finished**, these are its trials so "
+                                   "far") + ".",
+             calibration.format_ranking(dict(table, rows=rows[:shown]), markdown=True)]
+    if len(rows) > shown:
+        parts.append(f"The other {len(rows) - shown} trials are in the file.")
+    if saved.get("confirmation"):
+        parts.append(calibration.format_confirmation(saved["confirmation"], markdown=True))
+    return "\n\n".join(parts) + "\n"
+
+
+def load_calibrations(folder=CALIBRATION_FOLDER):
+    """`{name: saved search}` of the committed searches."""
+    return {path.stem: json.loads(path.read_text())
+            for path in sorted(Path(folder).glob("*.json"))}
 
 
 def block(record):
@@ -106,11 +159,21 @@ def notes(template, record):
     return _PLACEHOLDER.sub(lambda m: per_seed(record, m.group(1)), template)
 
 
-def sync(readme_text, records, reports=None, notes_dir=None):
+def sync(readme_text, records, reports=None, notes_dir=None, calibrations=None):
     """`readme_text` with every block whose record is in `records` (by report name)
-    regenerated, the summary table (with `reports`, see `summary_table`) and the notes blocks
-    (templates in `notes_dir`); returns `(text, names of blocks changed)`."""
+    regenerated, the summary table (with `reports`, see `summary_table`), the notes blocks
+    (templates in `notes_dir`) and the calibration blocks (`calibrations`, see
+    `load_calibrations`); returns `(text, names of blocks changed)`."""
     changed = []
+
+    def replace_calibration(match):
+        name = match.group("name")
+        if name not in calibrations:
+            return match.group(0)
+        body = calibration_block(calibrations[name])
+        if body != match.group("body"):
+            changed.append(f"calibration: {name}")
+        return match.group(1) + body + match.group(4)
 
     def replace(match):
         name = match.group("name")
@@ -142,6 +205,8 @@ def sync(readme_text, records, reports=None, notes_dir=None):
         text = _SUMMARY.sub(replace_summary, text)
     if notes_dir is not None:
         text = _NOTES.sub(replace_notes, text)
+    if calibrations is not None:
+        text = _CALIBRATION.sub(replace_calibration, text)
     return text, changed
 
 
