@@ -451,11 +451,14 @@ def _calibrate(argv):
         prog="tfdl calibrate",
         description="Runs a report's declared calibration search (tfdl.harness.calibration) at its "
                     "targets' protocol and prints the settings ranked by how close the targets "
-                    "come to the reported numbers. Trials resume like runs.")
+                    "come to the reported numbers. Trials resume like runs; `tfdl record "
+                    "logs/NAME-calibrate-full` commits the table (results/calibration/).")
     parser.add_argument("name", help="the report (reproductions/NAME.py)")
     parser.add_argument("--profile", default="full", help="full (default) or quick")
     parser.add_argument("--trials", type=_positive_int, metavar="N",
-                        help="at most N trials (default: the script's budget)")
+                        help="at most N trials (default: the script's budget); a space of "
+                             "more settings than that is searched by keras-tuner's Bayesian "
+                             "oracle, a smaller one as a grid")
     parser.add_argument("--seeds", type=_positive_int, metavar="K",
                         help="seeds per trial (default 1; 3 with --confirm)")
     parser.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
