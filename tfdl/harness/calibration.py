@@ -218,7 +218,12 @@ def confirm(report, table, best=3, profile="full", seeds=3, logdir=None, runner=
         rows.append({"setting": row["setting"], "search_score": row["score"],
                      "score": score(targets, record, calibration.widths)[0],
                      "headlines": count(headlines, HEADLINE), "held_out": held_out_count(
-                         headlines), "logdir": str(folder)})
+                         headlines), "logdir": str(folder),
+                     "held_out_claims": {
+                         r["id"]: {k: r.get(k) for k in ("reported", "tolerance", "reproduced",
+                                                         "counts", "verdict")}
+                         for r in headlines
+                         if r.get("role") == "held out" and r["kind"] == HEADLINE}})
     out = {"report": report.name, "profile": profile, "seeds": seeds,
            "search": {k: table[k] for k in ("profile", "seeds", "method", "trials",
                                             "space_size")}, "rows": rows}
@@ -238,7 +243,33 @@ def format_confirmation(out, markdown=False):
     title = (f"Best {len(body)} settings of {out['report']}'s calibration ({search['method']} "
              f"search, {search['trials']} trials of {search['space_size']}) rerun on every "
              f"experiment: profile {out['profile']}, {out['seeds']} seeds")
-    return _layout(title, header, body, markdown)
+    text = _layout(title, header, body, markdown)
+    claims = list(dict.fromkeys(c for r in out["rows"] for c in r.get("held_out_claims", {})))
+    if not claims:
+        return text
+    # Each held-out headline under each setting: where one fails everywhere, the closest value
+    # the confirmed settings reached is in its row.
+    header = ["held-out headline", "reported", "tolerance",
+              *(f"setting {i}" for i in range(1, len(out["rows"]) + 1))]
+    body = []
+    for claim in claims:
+        first = next(r["held_out_claims"][claim] for r in out["rows"]
+                     if claim in r.get("held_out_claims", {}))
+        body.append([claim, _value(first["reported"]), str(first["tolerance"]),
+                     *(_outcome(r.get("held_out_claims", {}).get(claim)) for r in out["rows"])])
+    return text + "\n\n" + _layout("Held-out headlines under each setting (mean over the seeds, "
+                                     "verdict)", header, body, markdown)
+
+
+def _value(value):
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _outcome(row):
+    if row is None:
+        return "not run"
+    shown = row["reproduced"] if row.get("reproduced") is not None else row.get("counts")
+    return f"{_value(shown)} ({row['verdict']})"
 
 
 def _number(value):
