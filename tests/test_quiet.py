@@ -33,3 +33,18 @@ def test_a_reproduction_run_as_a_script_prints_no_start_up_notices():
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0 and "usage: hw2_mydnn.py" in proc.stdout
     assert proc.stderr == ""
+
+
+def test_tensorflows_retracing_hint_is_dropped_and_other_warnings_kept():
+    env = {k: v for k, v in os.environ.items() if k != "TFDL_TF_LOGS"}
+    code = ("import tfdl, tensorflow as tf\n"
+            "for n in range(8):\n"
+            "    tf.function(lambda x: x + 1)(tf.constant([1.0] * (n + 1)))\n"
+            "tf.get_logger().warning('a real warning')\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert proc.returncode == 0 and "a real warning" in proc.stderr
+    assert "retracing" not in proc.stderr
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env={**env, "TFDL_TF_LOGS": "1"}, timeout=120)
+    assert "triggered tf.function retracing" in shown.stderr

@@ -5,10 +5,14 @@ STDERR" and "oneDNN custom operations are on ..." to the process's stderr while 
 before `TF_CPP_MIN_LOG_LEVEL` applies. `install()` makes the first import of TensorFlow (by tfdl,
 Keras or a script) run with file descriptor 2 captured; afterwards every captured line except
 those notices is written to stderr, so real errors still show. Numerics are untouched (oneDNN stays
-on). Set `TFDL_TF_LOGS=1` to see TensorFlow's output as it comes.
+on). It also drops TensorFlow's "N out of the last M calls to <function> triggered tf.function
+retracing" hint: tfdl builds many small models, predictors and probes in one process, each
+tracing its own functions once by design, and the hint is about speed, never an error. Set
+`TFDL_TF_LOGS=1` to see TensorFlow's output as it comes.
 """
 
 import importlib.abc
+import logging
 import os
 import re
 import sys
@@ -16,6 +20,11 @@ import tempfile
 
 _NOTICES = re.compile(r"All log messages before absl::InitializeLog\(\) is called"
                       r"|oneDNN custom operations are on")
+
+
+class _NoRetracingHint(logging.Filter):
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
 
 
 class _QuietFinder(importlib.abc.MetaPathFinder):
@@ -52,8 +61,14 @@ class _stderr_filtered:
 
 
 def install():
-    """Quiets TensorFlow's first import (no-op if it is imported already or TFDL_TF_LOGS=1)."""
-    if "tensorflow" in sys.modules or os.environ.get("TFDL_TF_LOGS") == "1":
+    """Quiets TensorFlow's first import (unless it is imported already) and its retracing hint
+    (a no-op with TFDL_TF_LOGS=1)."""
+    if os.environ.get("TFDL_TF_LOGS") == "1":
+        return
+    logger = logging.getLogger("tensorflow")  # the logger TensorFlow's own get_logger() returns
+    if not any(isinstance(f, _NoRetracingHint) for f in logger.filters):
+        logger.addFilter(_NoRetracingHint())
+    if "tensorflow" in sys.modules:
         return
     if not any(isinstance(f, _QuietFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, _QuietFinder())
