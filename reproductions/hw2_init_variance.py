@@ -336,7 +336,8 @@ REPORT.claim(
 # 3 x 2 x 3 x 2 = 36 settings, a grid within the 60-trial budget:
 #     tfdl calibrate hw2_init_variance --jobs 2             (full protocol of the target lrs)
 #     tfdl calibrate hw2_init_variance --confirm 3 --jobs 2 (its best 3, 3 seeds, every part)
-# The full search has not been run yet; the constants above are the hand calibration's.
+# The search is under way (results/calibration/hw2_init_variance.json, README); the constants
+# above are still the hand calibration's.
 LR_TARGETS = [0.001, 0.005, 0.01]
 REPORT.calibrate(Calibration(
     experiment="learning_rate",
