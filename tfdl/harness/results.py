@@ -166,48 +166,40 @@ def sync(readme_text, records, reports=None, notes_dir=None, calibrations=None):
     `load_calibrations`); returns `(text, names of blocks changed)`."""
     changed = []
 
-    def replace_calibration(match):
-        name = match.group("name")
-        if name not in calibrations:
-            return match.group(0)
-        body = calibration_block(calibrations[name])
-        if body != match.group("body"):
-            changed.append(f"calibration: {name}")
-        return match.group(1) + body + match.group(4)
-
-    def replace(match):
-        name = match.group("name")
-        if name not in records:
-            return match.group(0)
-        body = block(records[name])
-        if body != match.group("body"):
-            changed.append(name)
-        return match.group(1) + body + match.group(4)
-
-    def replace_summary(match):
-        body = summary_table(records, reports)
-        if body != match.group("body"):
-            changed.append("summary")
-        return match.group(1) + body + match.group(3)
-
-    def replace_notes(match):
-        name = match.group("name")
+    def notes_of(name):
         template = Path(notes_dir) / f"{name}.md"
-        if name not in records or not template.is_file():
-            return match.group(0)
-        body = notes(template.read_text(), records[name])
-        if body != match.group("body"):
-            changed.append(f"notes: {name}")
-        return match.group(1) + body + match.group(4)
+        if name in records and template.is_file():
+            return notes(template.read_text(), records[name])
+        return None
 
-    text = _BLOCK.sub(replace, readme_text)
+    text = _regenerate(_BLOCK, readme_text, changed, lambda name: name,
+                       lambda name: block(records[name]) if name in records else None)
     if reports is not None:
-        text = _SUMMARY.sub(replace_summary, text)
+        text = _regenerate(_SUMMARY, text, changed, lambda name: "summary",
+                           lambda name: summary_table(records, reports))
     if notes_dir is not None:
-        text = _NOTES.sub(replace_notes, text)
+        text = _regenerate(_NOTES, text, changed, lambda name: f"notes: {name}", notes_of)
     if calibrations is not None:
-        text = _CALIBRATION.sub(replace_calibration, text)
+        text = _regenerate(_CALIBRATION, text, changed, lambda name: f"calibration: {name}",
+                           lambda name: calibration_block(calibrations[name])
+                           if name in calibrations else None)
     return text, changed
+
+
+def _regenerate(pattern, text, changed, label, render):
+    """`text` with the body of each block `pattern` matches replaced by `render(name)` (None:
+    left as it is; name None for a block without one); `label(name)` of each block whose body
+    changed is appended to `changed`."""
+    def replace(match):
+        name = match.groupdict().get("name")
+        body = render(name)
+        if body is None:
+            return match.group(0)
+        if body != match.group("body"):
+            changed.append(label(name))
+        return match.group(1) + body + match.group(match.re.groups)
+
+    return pattern.sub(replace, text)
 
 
 def report_titles():
