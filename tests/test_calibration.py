@@ -134,7 +134,8 @@ def test_confirm_reruns_the_best_settings_on_the_whole_protocol(toy, tmp_path, c
     assert lines[1][-2:] == ["2/2", "1/1"]
     # the held-out headline under each setting, with its value: where it fails, how close
     held_out = out.split("Held-out headlines under each setting")[1].splitlines()
-    assert held_out[2].split() == ["b", "10", "±10%", "5", "(FAIL)", "10", "(PASS)"]
+    assert held_out[2].split() == ["b", "10", "±10%", "5", "±", "0", "(FAIL)", "10", "±", "0",
+                                   "(PASS)"]
     assert "(the script's own) -> logs/toycal-quick" in err
     from tfdl.harness.experiment import modifications
     plain = json.loads((tmp_path / "logs" / "toycal-quick" / "results.json").read_text())

@@ -33,6 +33,14 @@ from pathlib import Path
 
 from tfdl.harness import settings
 from tfdl.harness.claims import FAIL, PASS
+from tfdl.harness.table import (
+    HEADLINE,
+    _fmt,
+    count,
+    held_out_count,
+    markdown_table,
+    reproduced_cell,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,7 +207,6 @@ def confirm(report, table, best=3, profile="full", seeds=3, logdir=None, runner=
     `<logdir>/confirmation.json`.
     """
     from tfdl.harness.experiment import default_logdir, write_json_atomic
-    from tfdl.harness.table import HEADLINE, count, held_out_count
 
     calibration = report.calibration
     targets = _target_claims(report, calibration)
@@ -219,9 +226,8 @@ def confirm(report, table, best=3, profile="full", seeds=3, logdir=None, runner=
                      "score": score(targets, record, calibration.widths)[0],
                      "headlines": count(headlines, HEADLINE), "held_out": held_out_count(
                          headlines), "logdir": str(folder),
-                     "held_out_claims": {
-                         r["id"]: {k: r.get(k) for k in ("reported", "tolerance", "reproduced",
-                                                         "counts", "verdict")}
+                     "held_out_claims": {  # the table's rows, less the per-seed values
+                         r["id"]: {k: v for k, v in r.items() if k != "per_seed"}
                          for r in headlines
                          if r.get("role") == "held out" and r["kind"] == HEADLINE}})
     out = {"report": report.name, "profile": profile, "seeds": seeds,
@@ -255,21 +261,14 @@ def format_confirmation(out, markdown=False):
     for claim in claims:
         first = next(r["held_out_claims"][claim] for r in out["rows"]
                      if claim in r.get("held_out_claims", {}))
-        body.append([claim, _value(first["reported"]), str(first["tolerance"]),
+        body.append([claim, _fmt(first["reported"]), str(first["tolerance"]),
                      *(_outcome(r.get("held_out_claims", {}).get(claim)) for r in out["rows"])])
     return text + "\n\n" + _layout("Held-out headlines under each setting (mean over the seeds, "
                                      "verdict)", header, body, markdown)
 
 
-def _value(value):
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
 def _outcome(row):
-    if row is None:
-        return "not run"
-    shown = row["reproduced"] if row.get("reproduced") is not None else row.get("counts")
-    return f"{_value(shown)} ({row['verdict']})"
+    return "not run" if row is None else f"{reproduced_cell(row)} ({row['verdict']})"
 
 
 def _number(value):
@@ -278,9 +277,7 @@ def _number(value):
 
 def _layout(title, header, body, markdown):
     if markdown:
-        lines = [title, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in body]
-        return "\n".join(lines)
+        return "\n".join([title, "", *markdown_table(header, body)])
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
     return "\n".join([title] + ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
                                 for row in [header, *body]])

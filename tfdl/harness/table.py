@@ -181,10 +181,9 @@ def format_markdown(record):
             continue
         if out:
             out.append("")
-        out += [f"*{_SECTIONS[kind]}*", "",
-                f"| claim | reported | reproduced ({seeds} seed{'s' * (seeds != 1)}) | "
-                "tolerance | seeds | result |", "|---|---|---|---|---|---|"]
-        out += ["| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |" for cells in body]
+        out += [f"*{_SECTIONS[kind]}*", "", *markdown_table(
+            ["claim", "reported", f"reproduced ({seeds} seed{'s' * (seeds != 1)})", "tolerance",
+             "seeds", "result"], body)]
     versions = record.get("versions", {})
     walls = ", ".join(f"{name} {sum(s['wall_s'] for s in by_seed.values()):.0f} s"
                       for name, by_seed in record.get("experiments", {}).items())
@@ -196,6 +195,12 @@ def format_markdown(record):
             f"TensorFlow {versions.get('tensorflow', '?')}, Keras {versions.get('keras', '?')}; "
             f"wall time per experiment (all seeds): {walls}."]
     return "\n".join(out)
+
+
+def markdown_table(header, body):
+    """The lines of a Markdown table (a "|" inside a cell escaped)."""
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+            *("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in body)]
 
 
 def _measured(row):
