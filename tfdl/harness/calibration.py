@@ -165,13 +165,12 @@ def search(report, profile="full", trials=None, seeds=1, logdir=None, runner=Non
         write_json_atomic(logdir / "calibration.json", table(complete))
 
     total = calibration.size() if method == "grid" else budget
-    started = []
+    started = itertools.count(1)
 
     def trial(setting, position=None):
         overrides = {**calibration.protocol, **setting}
         with lock:
-            started.append(setting)
-            log(f"trial {len(started)} of {total} starts: {_setting_text(setting)} "
+            log(f"trial {next(started)} of {total} starts: {_setting_text(setting)} "
                 f"({logdir / settings.digest(overrides)})")
         record = report.run(profile=profile, only=[calibration.experiment], seeds=seeds,
                             logdir=logdir / settings.digest(overrides), overrides=overrides,
