@@ -86,6 +86,22 @@ def test_the_table_marks_calibrated_claims_and_counts_the_held_out(toy, tmp_path
     assert "a: a [calibrated]" in text and "1/1 held-out headlines hold" in text
 
 
+def test_a_claim_a_setting_was_chosen_on_by_hand_is_calibrated_not_scored(toy, tmp_path):
+    import dataclasses
+
+    toy.calibration = dataclasses.replace(toy.calibration, targets=("a", "b"),
+                                          by_hand={"b": "SCALE checked on it"})
+    record = toy.run(profile="quick", logdir=tmp_path / "plain")
+    assert {r["id"]: r["role"] for r in record["headlines"]} == {"a": "calibrated",
+                                                                 "b": "calibrated"}
+    table = calibration.search(toy, profile="quick", logdir=tmp_path / "search",
+                               log=lambda line: None)
+    assert table["targets"] == ["a"] and set(table["rows"][0]["values"]) == {"a"}
+    toy.calibration = dataclasses.replace(toy.calibration, targets=("a",))
+    with pytest.raises(ValueError, match="by_hand names claims that are not targets: b"):
+        calibration.search(toy, profile="quick", logdir=tmp_path / "s2", log=lambda line: None)
+
+
 def test_a_named_search_is_ranked_apart_and_changes_no_role(toy, tmp_path, capsys):
     assert cli.main(["calibrate", "toycal", "--profile", "quick", "--search", "reach_b",
                      "--logdir", str(tmp_path / "reach")]) == 0

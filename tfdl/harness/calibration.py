@@ -19,6 +19,10 @@ the calibration's, so a rerun resumes, and its units go through the runner (`--j
 A space no larger than the budget is searched as a grid, in declared order; a larger one with
 keras-tuner's Bayesian oracle (seeded).
 
+A setting the script chose by hand on some claim, outside any search (e.g. a learning rate
+picked by checking the one run the report prints), makes that claim calibrated too: declare it
+in `targets` and say which setting and why in `by_hand`; the search does not score it.
+
 A script may also declare other searches by name, `SEARCHES = {"name": Calibration(...)}`, run
 with `tfdl calibrate NAME --search name`: they ask whether any setting reaches some claims (a
 finding to report), and set neither the script's configuration nor any claim's role.
@@ -48,13 +52,16 @@ class Calibration:
     """What a report's search may change and what it may look at.
 
     Args:
-        experiment: the experiment whose claims are the targets.
-        targets: ids of the claims the search scores (numeric, with a tolerance width).
+        experiment: the experiment whose claims the search scores.
+        targets: ids of the claims the settings were chosen on (the *calibrated* claims): the
+            search scores them (numeric, with a tolerance width), except those of `by_hand`.
         space: `{NAME: [values]}`, names `--set` accepts (Inferred constants, profile keys).
         protocol: profile overrides that make a trial run only what the targets read.
         budget: the most trials a search runs (`--trials` may lower it).
         widths: `{claim id: distance unit}` for targets whose check has no tolerance width
             (e.g. a range): how far from the reported number counts as one unit.
+        by_hand: `{claim id: which setting was chosen on it, and why}` for targets a setting
+            outside the search was chosen on by hand; they are calibrated, never scored.
     """
 
     experiment: str
@@ -63,6 +70,11 @@ class Calibration:
     protocol: dict = dataclasses.field(default_factory=dict)
     budget: int = 60
     widths: dict = dataclasses.field(default_factory=dict)
+    by_hand: dict = dataclasses.field(default_factory=dict)
+
+    def scored(self):
+        """The targets the search scores: all but those chosen on by hand."""
+        return tuple(t for t in self.targets if t not in self.by_hand)
 
     def size(self):
         return math.prod(len(v) for v in self.space.values())
@@ -83,10 +95,14 @@ def role(report, claim_id):
 
 def _target_claims(report, calibration):
     claims = {c.id: c for c in report.claims}
-    missing = [t for t in calibration.targets if t not in claims]
+    missing = [t for t in (*calibration.targets, *calibration.by_hand) if t not in claims]
     if missing:
         raise ValueError(f"calibration targets name unknown claims: {', '.join(missing)}")
-    targets = [claims[t] for t in calibration.targets]
+    outside = [t for t in calibration.by_hand if t not in calibration.targets]
+    if outside:
+        raise ValueError(f"calibration by_hand names claims that are not targets: "
+                         f"{', '.join(outside)} (a claim chosen on is calibrated: add it)")
+    targets = [claims[t] for t in calibration.scored()]
     for claim in targets:
         if claim.check.width is None and claim.id not in calibration.widths:
             raise ValueError(f"calibration target {claim.id}: its check has no tolerance width "
@@ -154,7 +170,7 @@ def search(report, profile="full", trials=None, seeds=1, logdir=None, runner=Non
         return {"report": report.name, "search": name, "profile": profile, "seeds": seeds,
                 "method": method, "complete": complete,
                 "trials": len(rows), "space_size": calibration.size(),
-                "targets": list(calibration.targets),
+                "targets": list(calibration.scored()),
                 "reported": {c.id: c.reported for c in targets},
                 "tolerance": {c.id: c.check.tolerance if c.id not in calibration.widths
                               else f"unit {calibration.widths[c.id]:g}" for c in targets},
