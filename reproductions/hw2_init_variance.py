@@ -17,11 +17,9 @@ Run:  python reproductions/hw2_init_variance.py            (full protocol)
       python reproductions/hw2_init_variance.py --profile quick --only initialization
       tensorboard --logdir logs/hw2_init_variance
 
-Result (full profile, 1 seed, ~92 min on 2 shared CPU cores): 11/20 headlines hold, and the
-histogram protocol check. Batch size, learning rates 0.005 / 0.01, the three lr test losses (each
-against the report's last print, step 9,999) and saturation reproduce; zero init still learns 29%,
-σ 0.1-0.3 tie, lr 0.001 is 0.05 short, and the lr-2 early-stopping run trains far better than the
-report's (0.980 vs 0.932). README.md ("Sharif HW2") has the table and the reasons.
+Result: README.md ("Sharif HW2") has the table generated from the committed 3-seed record,
+results/hw2_init_variance.json, with the reason for each FAIL, and the calibration search's
+ranked table (results/calibration/hw2_init_variance.json).
 """
 
 import sys
@@ -56,22 +54,21 @@ LEARNING_RATES = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0]
 LR_BATCH, LR_STEPS = 1000, 10_000
 ES_LR, ES_BATCH, ES_MAX_STEPS, ES_VALIDATE_EVERY = 2.0, 1000, 100_000, 1000
 
-# ## Inferred (not in the report; calibrated on the lr part, see README "Sharif HW2")
+# ## Inferred (not in the report): the best of the declared search below, 36 settings scored on
+# the lr part's six printed numbers (`tfdl calibrate hw2_init_variance`; the ranked table is
+# results/calibration/hw2_init_variance.json and README "Sharif HW2"). Fixed before its 3-seed
+# confirmation on every part, which reports and does not re-choose.
 # One hidden sigmoid layer ("we used sigmoid in first hidden layer"; histogram tags layer_1 and
 # layer_2 = output), a softmax head, plain SGD as in the TF1 tutorials of 2019, zero biases.
 HIDDEN = [256]
-# TF1-style squared error on the softmax output, tf.nn.l2_loss(y - y_hat) / batch. Cross-entropy
-# learns far too fast for the report's lr 0.001 / 0.005 runs (0.76 / 0.89 instead of 0.42 / 0.72);
-# this loss gives 0.37 / 0.70 / 0.85 and the report's near-uniform test loss at lr 0.001.
-# (Found by hand; the declared search below, `tfdl calibrate hw2_init_variance`, reruns it.)
+# TF1-style squared error on the softmax output, tf.nn.l2_loss(y - y_hat) / batch.
 LOSS = "half_squared_error"
 REDUCTION = "mean"  # over the batch, as "/ batch" above
-# The report's "variance" values are used as the standard deviation, as tf.random_normal(stddev=)
-# takes them: read as variances, the outputs start confidently wrong (test cross-entropy 3.5-4.9
-# after the lr 0.001 run) where the report's is near-uniform (2.21).
-INIT_IS_STDDEV = True
-# The init and batch-size parts print one run: batch 10, 5,000 steps -> 0.9277. lr 0.5 (the TF1
-# MNIST tutorial's) reproduces it (0.926 in calibration); lr 2 diverges there.
+# The report's "variance" values are variances: weights ~ N(0, variance).
+INIT_IS_STDDEV = False
+# The init and batch-size parts print one run: batch 10, 5,000 steps -> 0.9277. Their lr is not
+# printed: 0.5, the TF1 MNIST tutorial's, kept by hand after checking that run (lr 2 diverges
+# there), so that claim is calibrated (by_hand below), not held out.
 DEFAULT_LR = 0.5
 DEFAULT_BATCH = 10
 DEFAULT_INIT = 0.1  # the report's best init, kept for the later parts
@@ -332,16 +329,16 @@ REPORT.claim(
 # (the targets, frozen by the project); every other claim is held out. The values are what its
 # text allows: the loss of a TF1 softmax net (TF1's l2_loss, Keras's mean squared error or
 # cross-entropy), "variance" as variance or standard deviation, the hidden width, the reduction
-# over the batch. The init and batch parts' lr (DEFAULT_LR) is not searched: no target reads it.
+# over the batch. The init and batch parts' lr (DEFAULT_LR) is not searched: no target reads it;
+# it was kept by hand on batch.b10, which is therefore calibrated too.
 # 3 x 2 x 3 x 2 = 36 settings, a grid within the 60-trial budget:
 #     tfdl calibrate hw2_init_variance --jobs 2             (full protocol of the target lrs)
 #     tfdl calibrate hw2_init_variance --confirm 3 --jobs 2 (its best 3, 3 seeds, every part)
-# The search is under way (results/calibration/hw2_init_variance.json, README); the constants
-# above are still the hand calibration's.
 LR_TARGETS = [0.001, 0.005, 0.01]
 REPORT.calibrate(Calibration(
     experiment="learning_rate",
-    targets=tuple(f"lr.{lr:g}{part}" for part in ("", ".loss") for lr in LR_TARGETS),
+    targets=(*(f"lr.{lr:g}{part}" for part in ("", ".loss") for lr in LR_TARGETS), "batch.b10"),
+    by_hand={"batch.b10": "DEFAULT_LR 0.5 kept after checking this run (lr 2 diverges)"},
     space={"LOSS": ["half_squared_error", "mean_squared_error", "categorical_crossentropy"],
            "INIT_IS_STDDEV": [True, False], "HIDDEN": [[128], [256], [512]],
            "REDUCTION": ["mean", "sum"]},
