@@ -245,6 +245,21 @@ def test_a_changed_script_reruns_and_old_rows_show_stale(tmp_path, toy_script, c
     assert "recorded with other code or settings, rerunning" in capsys.readouterr().err
 
 
+def test_report_evaluates_the_claims_on_the_results_as_they_are_now(tmp_path, toy_script,
+                                                                   capsys):
+    # A run evaluates its claims when its last unit ends: one stopped between units has new
+    # results under rows evaluated before them; `tfdl report` shows the new results.
+    logdir = tmp_path / "logs"
+    cli.load_report("toy").run(profile="quick", logdir=logdir)
+    path = logdir / "results.json"
+    record = json.loads(path.read_text())
+    record["experiments"]["only"]["0"]["metrics"]["value"] = 3.0  # a unit that ended later
+    path.write_text(json.dumps(record))
+    assert cli.main(["report", str(logdir)]) == 0
+    out = capsys.readouterr().out
+    assert "0/1 headlines hold" in out and " 3 " in out  # 1/1 from the rows as evaluated
+
+
 def test_fingerprint_covers_the_tfdl_sources_the_script_imports(tmp_path):
     package = tmp_path / "tfdl"
     (package / "sub").mkdir(parents=True)

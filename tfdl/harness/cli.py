@@ -399,12 +399,36 @@ def _report(args):
             return _fail("no results.json given and none under logs/*/")
         for path in files:
             record = _read_record(path)
+            _reevaluate(record)
             _mark_stale(record)
             print(format_markdown(record) if markdown else format_table(record))
             print()
     except _RecordError as err:
         return _fail(str(err))
     return 0
+
+
+def _reevaluate(record):
+    """Evaluates the claims again on the record's results, as they are now: a run stopped
+    between units has new results under rows evaluated before them (a run evaluates its
+    claims when its last unit ends). Needs the report's script and per-seed metrics (a run's
+    results.json; a committed compact record keeps its rows)."""
+    from tfdl.harness import calibration
+    from tfdl.harness.experiment import evaluate_claims
+
+    try:
+        report = load_report(record["report"])
+    except KeyError:
+        return
+    entries = [e for by_seed in record.get("experiments", {}).values() for e in by_seed.values()]
+    if not entries or not all("metrics" in e for e in entries):
+        return
+    rows = evaluate_claims(report.claims, record)
+    for row in rows:
+        role = calibration.role(report, row["id"])
+        if role:
+            row["role"] = role
+    record["headlines"] = rows
 
 
 def _mark_stale(record):
