@@ -423,7 +423,7 @@ def _reevaluate(record):
     entries = [e for by_seed in record.get("experiments", {}).values() for e in by_seed.values()]
     if not entries or not all("metrics" in e for e in entries):
         return
-    rows = evaluate_claims(report.claims, record)
+    rows = evaluate_claims(report.claims, record, report.fingerprint())
     for row in rows:
         role = calibration.role(report, row["id"])
         if role:
@@ -602,6 +602,7 @@ def _record(args):
             record = _read_record(path)
         except _RecordError as err:
             return _fail(str(err))
+        _reevaluate(record)  # the rows of the results it holds, even if the run stopped early
         print(f"wrote {results.save(record, folder)}")
     return 0
 
