@@ -323,8 +323,11 @@ def _bayesian(calibration, budget, trial, logdir):
                calibration.space.items()}
     for name, values in choices.items():
         hp.Choice(name, values)
+    # keras-tuner starts with 3 random points per hyperparameter: a budget of 12 on 4 would be
+    # 12 random draws and no Bayesian step at all. A third of the budget explores at random.
     oracle = kt.oracles.BayesianOptimizationOracle(
-        objective=kt.Objective("score", "min"), max_trials=budget, hyperparameters=hp, seed=0)
+        objective=kt.Objective("score", "min"), max_trials=budget, hyperparameters=hp, seed=0,
+        num_initial_points=max(2, budget // 3))
     oracle._set_project_dir(str(logdir), "bayesian")
     for _ in range(budget):
         proposal = oracle.create_trial("calibrate")
