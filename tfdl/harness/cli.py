@@ -399,8 +399,8 @@ def _report(args):
             return _fail("no results.json given and none under logs/*/")
         for path in files:
             record = _read_record(path)
-            _reevaluate(record)
-            _mark_stale(record)
+            if not _reevaluate(record):  # a re-evaluated row carries its stale mark
+                _mark_stale(record)
             print(format_markdown(record) if markdown else format_table(record))
             print()
     except _RecordError as err:
@@ -412,23 +412,24 @@ def _reevaluate(record):
     """Evaluates the claims again on the record's results, as they are now: a run stopped
     between units has new results under rows evaluated before them (a run evaluates its
     claims when its last unit ends). Needs the report's script and per-seed metrics (a run's
-    results.json; a committed compact record keeps its rows)."""
+    results.json; a committed compact record keeps its rows). Returns whether it did."""
     from tfdl.harness import calibration
     from tfdl.harness.experiment import evaluate_claims
 
     try:
         report = load_report(record["report"])
     except KeyError:
-        return
+        return False
     entries = [e for by_seed in record.get("experiments", {}).values() for e in by_seed.values()]
     if not entries or not all("metrics" in e for e in entries):
-        return
+        return False
     rows = evaluate_claims(report.claims, record, report.fingerprint())
     for row in rows:
         role = calibration.role(report, row["id"])
         if role:
             row["role"] = role
     record["headlines"] = rows
+    return True
 
 
 def _mark_stale(record):
