@@ -193,5 +193,8 @@ def test_a_search_is_committed_and_shown_in_the_readme(toy, tmp_path, capsys):
     assert "Calibration of toycal (grid search, 6 trials of 6 settings" in block
     assert "| 1 | SCALE=0.5, OFFSET=1 | 0 |" in block
     assert "Best 1 settings of toycal's calibration" in block and "| 0/1 |" in block
+    # a held-out headline that no confirmed setting reproduces: the closest value reached
+    assert ("hold under none of the 1 settings (3 seeds each, profile quick)" in block
+            and "- `b`: closest 5 ± 0 (setting 1) vs reported 10" in block)
     short = results.calibration_block(saved["toycal"], shown=2)
     assert "The other 4 trials are in the file." in short

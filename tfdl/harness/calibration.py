@@ -278,8 +278,39 @@ def format_confirmation(out, markdown=False):
                      if claim in r.get("held_out_claims", {}))
         body.append([claim, _fmt(first["reported"]), str(first["tolerance"]),
                      *(_outcome(r.get("held_out_claims", {}).get(claim)) for r in out["rows"])])
-    return text + "\n\n" + _layout("Held-out headlines under each setting (mean over the seeds, "
-                                     "verdict)", header, body, markdown)
+    text += "\n\n" + _layout("Held-out headlines under each setting (mean over the seeds, "
+                             "verdict)", header, body, markdown)
+    return text + _closest(out, claims, markdown)
+
+
+def _closest(out, claims, markdown):
+    """A line for each held-out headline that holds under none of the confirmed settings: the
+    value closest to the reported number that any reached, and the runs behind it (where the
+    report prints no number, its row above shows what each setting reached)."""
+    lines = []
+    for claim in claims:
+        rows = [(i, r["held_out_claims"].get(claim)) for i, r in enumerate(out["rows"], 1)]
+        rows = [(i, row) for i, row in rows if row is not None]
+        if any(row["verdict"] == PASS for _, row in rows):
+            continue
+        reported = rows[0][1]["reported"]
+        measured = [(i, row) for i, row in rows if _is_number(row.get("reproduced"))]
+        if not _is_number(reported) or not measured:
+            continue
+        i, row = min(measured, key=lambda p: abs(p[1]["reproduced"] - reported))
+        lines.append(f"`{claim}`: closest {reproduced_cell(row)} (setting {i}) vs reported "
+                     f"{_fmt(reported)}")
+    if not lines:
+        return ""
+    head = (f"Held-out headlines that hold under none of the {len(out['rows'])} settings "
+            f"({out['seeds']} seeds each, profile {out['profile']}), and the closest any "
+            "setting came:")
+    bullet = "- " if markdown else "  "
+    return "\n\n" + "\n".join([head, *(bullet + line for line in lines)])
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _outcome(row):
