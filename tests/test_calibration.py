@@ -195,6 +195,30 @@ def test_a_search_is_committed_and_shown_in_the_readme(toy, tmp_path, capsys):
     assert "Best 1 settings of toycal's calibration" in block and "| 0/1 |" in block
     # a held-out headline that no confirmed setting reproduces: the closest value reached
     assert ("hold under none of the 1 settings (3 seeds each, profile quick)" in block
-            and "- `b`: closest 5 ± 0 (setting 1) vs reported 10" in block)
+            and "- `b`: closest 5 ± 0 (setting 1) vs reported 10 (±10%)" in block)
     short = results.calibration_block(saved["toycal"], shown=2)
     assert "The other 4 trials are in the file." in short
+
+
+def test_the_closest_value_is_nearest_the_reported_number_or_the_stated_bound():
+    from tfdl.harness import calibration as cal
+
+    def row(value, verdict="FAIL", reported="fails", tolerance="≤ 0.2"):
+        return {"id": "z", "reported": reported, "tolerance": tolerance, "verdict": verdict,
+                "reproduced": value, "std": 0.01, "seeds": 3, "measured": 3, "counts": None}
+
+    def out(*held_out):
+        return {"report": "toy", "profile": "full", "seeds": 3,
+                "search": {"method": "grid", "trials": 2, "space_size": 2},
+                "rows": [{"setting": {"A": i}, "search_score": 1.0, "score": 1.0,
+                          "headlines": "0/1", "held_out": "0/1", "held_out_claims": {"z": r}}
+                         for i, r in enumerate(held_out)]}
+
+    text = cal.format_confirmation(out(row(0.3), row(0.25), row(0.4)))
+    assert "hold under none of the 3 settings" in text
+    assert "`z`: closest 0.25 ± 0.01 (setting 2) vs reported fails (≤ 0.2)" in text
+    text = cal.format_confirmation(out(row(0.97, reported=0.932, tolerance="±0.015"),
+                                       row(0.95, reported=0.932, tolerance="±0.015")))
+    assert "`z`: closest 0.95 ± 0.01 (setting 2) vs reported 0.932 (±0.015)" in text
+    # a headline that holds under some setting has no line
+    assert "closest" not in cal.format_confirmation(out(row(0.3), row(0.1, verdict="PASS")))

@@ -32,6 +32,7 @@ import dataclasses
 import itertools
 import json
 import math
+import re
 import threading
 from pathlib import Path
 
@@ -285,21 +286,21 @@ def format_confirmation(out, markdown=False):
 
 def _closest(out, claims, markdown):
     """A line for each held-out headline that holds under none of the confirmed settings: the
-    value closest to the reported number that any reached, and the runs behind it (where the
-    report prints no number, its row above shows what each setting reached)."""
+    value closest to the report's that any setting reached (nearest the reported number, or
+    where the report states a bound, nearest the bound's side), and which setting."""
     lines = []
     for claim in claims:
         rows = [(i, r["held_out_claims"].get(claim)) for i, r in enumerate(out["rows"], 1)]
         rows = [(i, row) for i, row in rows if row is not None]
         if any(row["verdict"] == PASS for _, row in rows):
             continue
-        reported = rows[0][1]["reported"]
         measured = [(i, row) for i, row in rows if _is_number(row.get("reproduced"))]
-        if not _is_number(reported) or not measured:
+        distance = _distance(rows[0][1]["reported"], rows[0][1]["tolerance"])
+        if not measured or distance is None:
             continue
-        i, row = min(measured, key=lambda p: abs(p[1]["reproduced"] - reported))
+        i, row = min(measured, key=lambda p: distance(p[1]["reproduced"]))
         lines.append(f"`{claim}`: closest {reproduced_cell(row)} (setting {i}) vs reported "
-                     f"{_fmt(reported)}")
+                     f"{_fmt(rows[0][1]['reported'])} ({rows[0][1]['tolerance']})")
     if not lines:
         return ""
     head = (f"Held-out headlines that hold under none of the {len(out['rows'])} settings "
@@ -307,6 +308,18 @@ def _closest(out, claims, markdown):
             "setting came:")
     bullet = "- " if markdown else "  "
     return "\n\n" + "\n".join([head, *(bullet + line for line in lines)])
+
+
+def _distance(reported, tolerance):
+    """How far a value lies from the report: from its number, or from the bound a tolerance
+    such as "≤ 0.2" states where the report prints no number (None: not comparable)."""
+    if _is_number(reported):
+        return lambda v: abs(v - reported)
+    bound = re.fullmatch(r"([≤≥]) (\S+)", str(tolerance))
+    if bound is None:
+        return None
+    limit = float(bound.group(2))
+    return (lambda v: v - limit) if bound.group(1) == "≤" else (lambda v: limit - v)
 
 
 def _is_number(value):
