@@ -194,18 +194,24 @@ def test_a_search_is_committed_and_shown_in_the_readme(toy, tmp_path, capsys):
     assert "| 1 | SCALE=0.5, OFFSET=1 | 0 |" in block
     assert "Best 1 settings of toycal's calibration" in block and "| 0/1 |" in block
     # a held-out headline that no confirmed setting reproduces: the closest value reached
-    assert ("hold under none of the 1 settings (3 seeds each, profile quick)" in block
-            and "- `b`: closest 5 ± 0 (setting 1) vs reported 10 (±10%)" in block)
+    assert ("hold under none of the 1 settings, and the run closest to the report among their "
+            "3 (profile quick)" in block and "- `b`: 5 (setting 1, seed 0) vs reported 10 (±10%)"
+            in block)
     short = results.calibration_block(saved["toycal"], shown=2)
     assert "The other 4 trials are in the file." in short
 
 
-def test_the_closest_value_is_nearest_the_reported_number_or_the_stated_bound():
+def test_the_closest_run_is_nearest_the_reported_number_or_the_stated_bound():
     from tfdl.harness import calibration as cal
 
-    def row(value, verdict="FAIL", reported="fails", tolerance="≤ 0.2"):
-        return {"id": "z", "reported": reported, "tolerance": tolerance, "verdict": verdict,
-                "reproduced": value, "std": 0.01, "seeds": 3, "measured": 3, "counts": None}
+    def row(values, verdicts=None, reported="fails", tolerance="≤ 0.2"):
+        verdicts = verdicts or ["FAIL"] * len(values)
+        per_seed = [{"seed": k, "value": v, "verdict": d}
+                    for k, (v, d) in enumerate(zip(values, verdicts))]
+        passed = verdicts.count("PASS") >= 2
+        return {"id": "z", "reported": reported, "tolerance": tolerance, "seeds": 3,
+                "verdict": "PASS" if passed else "FAIL", "reproduced": sum(values) / 3,
+                "std": 0.01, "measured": 3, "counts": None, "per_seed": per_seed}
 
     def out(*held_out):
         return {"report": "toy", "profile": "full", "seeds": 3,
@@ -214,11 +220,16 @@ def test_the_closest_value_is_nearest_the_reported_number_or_the_stated_bound():
                           "headlines": "0/1", "held_out": "0/1", "held_out_claims": {"z": r}}
                          for i, r in enumerate(held_out)]}
 
-    text = cal.format_confirmation(out(row(0.3), row(0.25), row(0.4)))
-    assert "hold under none of the 3 settings" in text
-    assert "`z`: closest 0.25 ± 0.01 (setting 2) vs reported fails (≤ 0.2)" in text
-    text = cal.format_confirmation(out(row(0.97, reported=0.932, tolerance="±0.015"),
-                                       row(0.95, reported=0.932, tolerance="±0.015")))
-    assert "`z`: closest 0.95 ± 0.01 (setting 2) vs reported 0.932 (±0.015)" in text
+    text = cal.format_confirmation(out(row([0.3, 0.31, 0.29]), row([0.26, 0.24, 0.25]),
+                                       row([0.4, 0.4, 0.4])))
+    assert "hold under none of the 3 settings, and the run closest to the report among " \
+           "their 9 (profile full)" in text
+    assert "`z`: 0.24 (setting 2, seed 1) vs reported fails (≤ 0.2)" in text
+    # a printed number: the run nearest it, whichever side
+    wide = dict(reported=20_000, tolerance="in [10000, 40000]")
+    text = cal.format_confirmation(out(row([81_000, 45_000, 44_000], **wide),
+                                       row([69_000, 39_000, 0], **wide)))
+    assert "`z`: 39,000 (setting 2, seed 1) vs reported 20,000 (in [10000, 40000])" in text
     # a headline that holds under some setting has no line
-    assert "closest" not in cal.format_confirmation(out(row(0.3), row(0.1, verdict="PASS")))
+    assert "closest" not in cal.format_confirmation(
+        out(row([0.3, 0.3, 0.3]), row([0.1, 0.1, 0.3], ["PASS", "PASS", "FAIL"])))

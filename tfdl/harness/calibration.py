@@ -242,8 +242,8 @@ def confirm(report, table, best=3, profile="full", seeds=3, logdir=None, runner=
                      "score": score(targets, record, calibration.widths)[0],
                      "headlines": count(headlines, HEADLINE), "held_out": held_out_count(
                          headlines), "logdir": str(folder),
-                     "held_out_claims": {  # the table's rows, less the per-seed values
-                         r["id"]: {k: v for k, v in r.items() if k != "per_seed"}
+                     "held_out_claims": {  # the table's rows
+                         r["id"]: {k: v for k, v in r.items() if k != "quote"}
                          for r in headlines
                          if r.get("role") == "held out" and r["kind"] == HEADLINE}})
     out = {"report": report.name, "profile": profile, "seeds": seeds,
@@ -286,26 +286,28 @@ def format_confirmation(out, markdown=False):
 
 def _closest(out, claims, markdown):
     """A line for each held-out headline that holds under none of the confirmed settings: the
-    value closest to the report's that any setting reached (nearest the reported number, or
-    where the report states a bound, nearest the bound's side), and which setting."""
+    run (setting, seed) closest to the report — nearest the reported number, or where the
+    report states a bound, nearest the bound's side."""
     lines = []
     for claim in claims:
         rows = [(i, r["held_out_claims"].get(claim)) for i, r in enumerate(out["rows"], 1)]
         rows = [(i, row) for i, row in rows if row is not None]
         if any(row["verdict"] == PASS for _, row in rows):
             continue
-        measured = [(i, row) for i, row in rows if _is_number(row.get("reproduced"))]
-        distance = _distance(rows[0][1]["reported"], rows[0][1]["tolerance"])
-        if not measured or distance is None:
+        first = rows[0][1]
+        distance = _distance(first["reported"], first["tolerance"])
+        runs = [(s["value"], i, s["seed"]) for i, row in rows for s in row.get("per_seed", [])
+                if s["verdict"] in (PASS, FAIL) and _is_number(s["value"])]
+        if not runs or distance is None:
             continue
-        i, row = min(measured, key=lambda p: distance(p[1]["reproduced"]))
-        lines.append(f"`{claim}`: closest {reproduced_cell(row)} (setting {i}) vs reported "
-                     f"{_fmt(rows[0][1]['reported'])} ({rows[0][1]['tolerance']})")
+        value, i, seed = min(runs, key=lambda run: distance(run[0]))
+        lines.append(f"`{claim}`: {_fmt(value)} (setting {i}, seed {seed}) vs reported "
+                     f"{_fmt(first['reported'])} ({first['tolerance']})")
     if not lines:
         return ""
-    head = (f"Held-out headlines that hold under none of the {len(out['rows'])} settings "
-            f"({out['seeds']} seeds each, profile {out['profile']}), and the closest any "
-            "setting came:")
+    runs = len(out["rows"]) * out["seeds"]
+    head = (f"Held-out headlines that hold under none of the {len(out['rows'])} settings, and "
+            f"the run closest to the report among their {runs} (profile {out['profile']}):")
     bullet = "- " if markdown else "  "
     return "\n\n" + "\n".join([head, *(bullet + line for line in lines)])
 
