@@ -305,9 +305,9 @@ def _closest(out, claims, markdown):
                      f"{_fmt(first['reported'])} ({first['tolerance']})")
     if not lines:
         return ""
-    runs = len(out["rows"]) * out["seeds"]
+    total = len(out["rows"]) * out["seeds"]
     head = (f"Held-out headlines that hold under none of the {len(out['rows'])} settings, and "
-            f"the run closest to the report among their {runs} (profile {out['profile']}):")
+            f"the run closest to the report among their {total} (profile {out['profile']}):")
     bullet = "- " if markdown else "  "
     return "\n\n" + "\n".join([head, *(bullet + line for line in lines)])
 
@@ -317,7 +317,7 @@ def _distance(reported, tolerance):
     such as "≤ 0.2" states where the report prints no number (None: not comparable)."""
     if _is_number(reported):
         return lambda v: abs(v - reported)
-    bound = re.fullmatch(r"([≤≥]) (\S+)", str(tolerance))
+    bound = re.fullmatch(r"([≤≥]) ([-+.\deE]+)", str(tolerance))
     if bound is None:
         return None
     limit = float(bound.group(2))
