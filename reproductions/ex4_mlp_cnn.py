@@ -54,6 +54,7 @@ from tfdl.harness.claims import OWN, Check, Claim, at_least, at_most, equals
 from tfdl.harness.experiment import Report, mean_metrics, seed_metrics
 from tfdl.models import functional_mlp, mlp
 from tfdl.training import transfer, transfer_claims
+from tfdl.training.runs import any_diverged, finite, last, run_diverged
 
 import keras
 import numpy as np
@@ -189,41 +190,10 @@ def _train(ctx, name, model, splits, epochs, batch_size=BATCH, **options):
     run = training.fit(model, splits, batch_size=batch_size, epochs=epochs, seed=ctx.seed,
                        curves=("val", "test"), final=("train",), train_points=400,
                        run_dir=ctx.run_dir(name), label=name, **options)
-    acc, loss = (round(v, 4) if _finite(v) else None for v in (_val(run), _val(run, "loss")))
+    acc, loss = (round(v, 4) if finite(v) else None for v in (last(run), last(run, "loss")))
     ctx.log(f"{name}: val acc {acc}, val loss {loss}, {run['steps']} steps at "
             f"{run['steps'] / run['wall_s']:.0f} steps/s" + " (diverged)" * run["diverged"])
     return run
-
-
-def _val(run, key="accuracy", split="val"):
-    """The last point of a run's validation (or `split`) curve: after the last epoch."""
-    return run["curves"][split][key][-1]
-
-
-def _test(run):
-    return _val(run, split="test")
-
-
-def _finite(value):
-    return value is not None and math.isfinite(value)
-
-
-def _largest(ratios):
-    return None if None in ratios.values() else max(ratios.values())
-
-
-def _run_diverged(run):
-    """A run diverged: its training loss, or its final validation loss, is not finite."""
-    return run["diverged"] or not _finite(_val(run, "loss"))
-
-
-def _diverged(*names, group="runs"):
-    """`diverged=` for a claim reading the runs `names` (all, if none) of `m[group]`
-    (`group=None`: of `m` itself)."""
-    def diverged(m):
-        runs = m[group] if group else m
-        return any(_run_diverged(runs[name]) for name in names or runs)
-    return diverged
 
 
 # ## Optimization of an MLP
@@ -240,37 +210,33 @@ def learning_rate(ctx):
 
 def _lr1_outcome(m):
     run = m["runs"]["1"]
-    return "diverged" if _run_diverged(run) else _val(run, "loss")
+    return "diverged" if run_diverged(run) else last(run, "loss")
 
 
-def _stuck_or_diverged(tol):
-    target = math.log(CLASSES)
-    return Check(f"±{tol:g} of ln 33 = {target:.2f}, or diverged",
-                 lambda v: v == "diverged" or abs(v - target) <= tol)
-
-
+STUCK_OR_DIVERGED = Check(f"±0.3 of ln 33 = {math.log(CLASSES):.2f}, or diverged",
+                          lambda v: v == "diverged" or abs(v - math.log(CLASSES)) <= 0.3)
 LR_TOO_LOW = ("the low learning rate of 0.00001 did not lead to convergence to minimal "
               "validation loss during the 50 epochs")
 
 REPORT.claim(
     # A divergence satisfies this claim ("... or even diverge to infinity"): _lr1_outcome says so.
     Claim("q1.lr1", "lr 1: final validation loss stays at the initial ln(33) (or diverges)",
-          "learning_rate", reported=3.4, value=_lr1_outcome, check=_stuck_or_diverged(0.3),
+          "learning_rate", reported=3.4, value=_lr1_outcome, check=STUCK_OR_DIVERGED,
           quote="keeping the initial high validation loss of about 3.4",
           diverged=lambda m: False),
     Claim("q1.lr1e-5.gap", "lr 0.00001 after the run: validation loss above lr 0.001's by",
           "learning_rate", reported="not converged", quote=LR_TOO_LOW,
-          value=lambda m: _val(m["runs"]["1e-05"], "loss") - _val(m["runs"]["0.001"], "loss"),
-          check=at_least(0.5), diverged=_diverged("1e-05", "0.001")),
+          value=lambda m: last(m["runs"]["1e-05"], "loss") - last(m["runs"]["0.001"], "loss"),
+          check=at_least(0.5), diverged=any_diverged("1e-05", "0.001")),
     Claim("q1.lr1e-5.falling", "lr 0.00001: validation loss still falling over the last 10 epochs",
           "learning_rate", reported="still falling", quote=LR_TOO_LOW,
           value=lambda m: (m["runs"]["1e-05"]["curves"]["val"]["loss"][-1]
                            - m["runs"]["1e-05"]["curves"]["val"]["loss"][-11]),
-          check=at_most(-0.01), diverged=_diverged("1e-05"), profiles=("full",)),
+          check=at_most(-0.01), diverged=any_diverged("1e-05"), profiles=("full",)),
     *(Claim(f"q1.lr{lr:g}.converged", f"lr {lr:g}: converges (final validation loss)",
             "learning_rate", reported="not given", kind=OWN,
-            value=lambda m, lr=lr: _val(m["runs"][f"{lr:g}"], "loss"), check=at_most(1.0),
-            diverged=_diverged(f"{lr:g}"), profiles=("full",),
+            value=lambda m, lr=lr: last(m["runs"][f"{lr:g}"], "loss"), check=at_most(1.0),
+            diverged=any_diverged(f"{lr:g}"), profiles=("full",),
             note="the report's Q1 discusses lr 1 and 0.00001 only; the bar is ours")
       for lr in (0.01, 0.001)),
 )
@@ -289,7 +255,7 @@ REPORT.claim(
     Claim("q2.50_below_20", "lr 0.001: validation loss at 50 epochs minus at 20 epochs", "epochs",
           reported="< 0 (still falling)",
           value=lambda m: m["curves"]["val"]["loss"][50] - m["curves"]["val"]["loss"][20],
-          check=at_most(0.0), diverged=_run_diverged, profiles=("full",),
+          check=at_most(0.0), diverged=run_diverged, profiles=("full",),
           quote="We can see that 50 epochs were not enough because the validation loss kept "
                 "getting smaller."),
 )
@@ -312,13 +278,13 @@ REPORT.claim(
           quote="Even at the first epoch, the validation accuracy was 0.793 instead of 0.375",
           value=lambda m: (m["batch_norm"]["curves"]["val"]["accuracy"][1]
                            - m["no_batch_norm"]["curves"]["val"]["accuracy"][1]),
-          check=at_least(0.2), diverged=_diverged(group=None),
+          check=at_least(0.2), diverged=any_diverged(group=None),
           note="the epoch-1 table prints Val Acc 0.795 (0.793 is its test accuracy): 0.42 "
                "either way"),
     Claim("q3.final", "with batch norm, 100 epochs: validation accuracy", "batch_norm",
           reported=0.947, quote="Train Acc: 0.893, Val Acc: 0.947, Test Acc: 0.945",
-          value=lambda m: _val(m["batch_norm"]), check=claims.within(0.947, 0.015),
-          diverged=_diverged("batch_norm", group=None), profiles=("full",)),
+          value=lambda m: last(m["batch_norm"]), check=claims.within(0.947, 0.015),
+          diverged=any_diverged("batch_norm", group=None), profiles=("full",)),
 )
 
 
@@ -344,25 +310,25 @@ BATCH_QUOTES = {  # the table rows under each batch size (the prose repeats the 
 
 REPORT.claim(
     *(Claim(f"q4.b{b}", f"batch {b}, {e} epoch(s): test accuracy", "batch_size", reported=acc,
-            quote=BATCH_QUOTES[b], value=lambda m, b=b: _test(m["runs"][str(b)]),
-            check=claims.within(acc, 0.05), diverged=_diverged(str(b)), profiles=("full",))
+            quote=BATCH_QUOTES[b], value=lambda m, b=b: last(m["runs"][str(b)], split="test"),
+            check=claims.within(acc, 0.05), diverged=any_diverged(str(b)), profiles=("full",))
       for (b, e), acc in zip(BATCH_EPOCHS.items(), (0.678, 0.720, 0.914, 0.766))),
     Claim("q4.best", "best test accuracy at batch size", "batch_size", reported=128,
           quote="This (batch size=128, epoch num=50) combination has the highest test accuracy",
-          value=lambda m: max(zip(m["batch_size"], map(_test, m["runs"].values())),
-                              key=lambda p: p[1])[0],
-          check=equals(128), diverged=_diverged(), profiles=("full",)),
+          value=lambda m: max(m["batch_size"],
+                              key=lambda b: last(m["runs"][str(b)], split="test")),
+          check=equals(128), diverged=any_diverged(), profiles=("full",)),
     Claim("q4.noise", "training-loss noise falls as the batch grows (Spearman)", "batch_size",
           reported="falls", value=lambda m: stats.spearman(
               m["batch_size"], [m["runs"][str(b)]["loss_noise"] for b in m["batch_size"]]),
-          check=at_most(-0.8), diverged=_diverged(),
+          check=at_most(-0.8), diverged=any_diverged(),
           quote="the graph looks very steady, which can be attributed to the batch-size"),
     # Our speed, not a result of the report's: the bar is the report's wall time per epoch.
     Claim("q4.b1_speed", "batch 1: optimizer steps per second", "batch_size",
           reported="1 epoch in ~5 min (356 steps/s)", kind=OWN,
           quote="the training time took about 5 minutes",
           value=lambda m: m["runs"]["1"]["steps"] / m["runs"]["1"]["wall_s"], check=at_least(356),
-          diverged=_diverged("1"), profiles=("full",)),
+          diverged=any_diverged("1"), profiles=("full",)),
 )
 
 
@@ -379,8 +345,8 @@ def depth_width(ctx):
         models[name] = build(depth, width, LR, ctx.seed, batch_norm=True)
         runs[name] = _train(ctx, name, models[name], splits, n_epochs)
         runs[name].update(depth=depth, width=width, epochs=n_epochs)
-    best = max(runs, key=lambda k: _val(runs[k]))
-    worst = min(runs, key=lambda k: _val(runs[k]))
+    best = max(runs, key=lambda k: last(runs[k]))
+    worst = min(runs, key=lambda k: last(runs[k]))
     for role, name in (("best", best), ("worst", worst)):
         boundaries.decision_boundaries(
             ctx.run_dir(name) / f"decision_boundaries_{role}.png", models[name], *splits.test,
@@ -400,11 +366,11 @@ for which, depth, width, epochs, accuracy, quote in EXTREMES:
     REPORT.claim(
         Claim(f"eval.{which}", f"{which} validation accuracy: model", "depth_width",
               reported=name, quote=quote, value=lambda m, which=which: m[which],
-              check=equals(name), diverged=_diverged(), profiles=("full",)),
+              check=equals(name), diverged=any_diverged(), profiles=("full",)),
         Claim(f"eval.{which}_acc", f"depth {depth}, width {width}, {epochs} epochs: validation "
               "accuracy", "depth_width", reported=accuracy, quote=quote,
-              value=lambda m, name=name: _val(m["runs"][name]),
-              check=claims.within(accuracy, 0.015), diverged=_diverged(name),
+              value=lambda m, name=name: last(m["runs"][name]),
+              check=claims.within(accuracy, 0.015), diverged=any_diverged(name),
               profiles=("full",)))
 
 
@@ -443,16 +409,20 @@ def gradient_magnitude(ctx):
     return run
 
 
+def _largest(ratios):
+    return None if None in ratios.values() else max(ratios.values())
+
+
 REPORT.claim(
     # A diverged run's numbers are a NaN net's (accuracy: argmax of NaN), not a trained net's.
     Claim("q5.vanish", "layers 30-99: largest mean |gradient| as a fraction of layer 0's",
           "gradient_magnitude", reported="≈ 0", value=lambda m: _largest(m["ratio_to_layer_0"]),
-          check=at_most(0.01), diverged=_run_diverged,
+          check=at_most(0.01), diverged=run_diverged,
           quote="all layers except the 0th one has gradient magnitudes very close to zero"),
     Claim("q5.chance", "after training: validation accuracy stays near chance",
           "gradient_magnitude", reported=0.099,
           quote="Train Acc: 0.123, Val Acc: 0.099, Test Acc: 0.099",
-          value=_val, check=at_most(0.2), diverged=_run_diverged),
+          value=last, check=at_most(0.2), diverged=run_diverged),
 )
 
 
@@ -477,8 +447,8 @@ REPORT.claim(
           "(report 0.977 - 0.932)", "implicit_representation", reported=0.045,
           quote="achieves a higher validation accuracy (0.977) compared to the model trained on "
                 "the standard form of the data (0.932)",
-          value=lambda m: _val(m["sine"]) - _val(m["plain"]),
-          check=at_least(0.02), diverged=_diverged(group=None), profiles=("full",)),
+          value=lambda m: last(m["sine"]) - last(m["plain"]),
+          check=at_least(0.02), diverged=any_diverged(group=None), profiles=("full",)),
 )
 
 
@@ -532,18 +502,13 @@ REPORT.claim(*transfer_claims.reported_claims(
 # ## Figures: each names the experiments it reads
 
 
-def _by_epoch(values):
-    """A per-epoch curve `(epochs, values)`: point e after e epochs (None drawn as a gap)."""
-    return list(range(len(values))), [np.nan if v is None else v for v in values]
-
-
 @REPORT.figure("learning_rate")
 def learning_rate_figure(record, logdir):
     """Question 1: validation loss per epoch, by learning rate."""
     m = mean_metrics(record, "learning_rate")
     plots.curves(logdir / "q1_val_loss_by_lr.png",
-                 {f"lr {lr}": _by_epoch(r["curves"]["val"]["loss"]) for lr, r in m["runs"].items()},
-                 "Validation loss by learning rate", xlabel="epoch")
+                 {f"lr {lr}": r["curves"]["val"]["loss"] for lr, r in m["runs"].items()},
+                 "Validation loss by learning rate", xlabel="epoch", start=0)
 
 
 @REPORT.figure("epochs")
@@ -551,9 +516,9 @@ def epochs_figure(record, logdir):
     """Question 2: validation and test loss per epoch at lr 0.001."""
     m = mean_metrics(record, "epochs")
     plots.curves(logdir / "q2_losses_lr0.001.png",
-                 {split: _by_epoch(m["curves"][split]["loss"]) for split in ("val", "test")},
+                 {split: m["curves"][split]["loss"] for split in ("val", "test")},
                  "lr 0.001: loss per epoch (marks at " + ", ".join(map(str, m["marks"])) + ")",
-                 xlabel="epoch")
+                 xlabel="epoch", start=0)
 
 
 @REPORT.figure("batch_norm")
@@ -561,9 +526,10 @@ def batch_norm_figure(record, logdir):
     """Question 3: validation and test loss and accuracy per epoch with batch norm."""
     curves = mean_metrics(record, "batch_norm")["batch_norm"]["curves"]
     plots.curves(logdir / "q3_batch_norm.png",
-                 {f"{split} {kind}": _by_epoch(curves[split][kind])
+                 {f"{split} {kind}": curves[split][kind]
                   for split in ("val", "test") for kind in ("loss", "accuracy")},
-                 "Batch norm: validation and test per epoch", xlabel="epoch", ylabel="")
+                 "Batch norm: validation and test per epoch", xlabel="epoch", ylabel="",
+                 start=0)
 
 
 @REPORT.figure("batch_size")
@@ -586,16 +552,16 @@ def depth_width_figures(record, logdir):
                         key=lambda r: r[axis])
         plots.metric_vs(logdir / f"eval_accuracy_vs_{axis}.png", [r[axis] for r in chosen],
                         {"train": [r["final"]["train"]["accuracy"] for r in chosen],
-                         "validation": [_val(r) for r in chosen],
-                         "test": [_test(r) for r in chosen]},
+                         "validation": [last(r) for r in chosen],
+                         "test": [last(r, split="test") for r in chosen]},
                         f"Accuracy vs {axis} ({key} {fixed[1:]})", xlabel=axis)
     for role in ("best", "worst"):
         r = runs[m[role]]
         plots.curves(logdir / f"eval_{role}_{m[role]}_losses.png",
                      {"train": (list(range(1, len(r["epoch_loss"]) + 1)), r["epoch_loss"]),
-                      "validation": _by_epoch(r["curves"]["val"]["loss"]),
-                      "test": _by_epoch(r["curves"]["test"]["loss"])},
-                     f"{role} model {m[role]}: losses", xlabel="epoch")
+                      "validation": r["curves"]["val"]["loss"],
+                      "test": r["curves"]["test"]["loss"]},
+                     f"{role} model {m[role]}: losses", xlabel="epoch", start=0)
 
 
 @REPORT.figure("gradient_magnitude")

@@ -18,16 +18,18 @@ def _save(fig, path):
 
 
 def curves(path, series, title, xlabel="step", ylabel="loss", logy=False, smooth=1,
-           markers=False):
-    """One line per entry of `series` (`{label: (xs, ys)}` or `{label: ys}`).
+           markers=False, start=1):
+    """One line per entry of `series` (`{label: (xs, ys)}` or `{label: ys}`; None: a gap).
 
     Args:
+        start: the x of a bare `ys`' first point (e.g. 0 for curves whose point 0 is the
+            initial model), then one per point.
         smooth: moving-average window, for noisy per-step losses.
         markers: mark every point (isolated points between NaN gaps stay visible).
     """
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for label, data in series.items():
-        xs, ys = data if isinstance(data, tuple) else (np.arange(1, len(data) + 1), data)
+        xs, ys = data if isinstance(data, tuple) else (np.arange(start, start + len(data)), data)
         ys = np.asarray(ys, dtype=float)
         if smooth > 1 and len(ys) > smooth:
             ys = np.convolve(ys, np.ones(smooth) / smooth, mode="valid")
