@@ -383,9 +383,14 @@ def gradient_magnitude(ctx):
     # has layers with every unit dead on the whole probe, and every gradient below is 0).
     gradients = cb.GradientNorms(probe, LOSS, every=ctx.config["gradient_every"], training=True)
     at_init = {}
+    # One probe, traced once (a 100-layer trace costs far more than the probe), loaded with
+    # each init seed's weights in turn.
+    init_probe = cb.LayerProbe(build(DEEP_DEPTH, DEEP_WIDTH, LR, 0, batch_norm=True), *probe,
+                               LOSS, training=True)
     for init_seed in INIT_DIAGNOSTIC_SEEDS:
-        layers = cb.LayerProbe(build(DEEP_DEPTH, DEEP_WIDTH, LR, init_seed, batch_norm=True),
-                               *probe, LOSS, training=True).at(0)["layers"]
+        init_probe.model.set_weights(
+            build(DEEP_DEPTH, DEEP_WIDTH, LR, init_seed, batch_norm=True).get_weights())
+        layers = init_probe.at(init_seed)["layers"]
         at_init[str(init_seed)] = {str(i): float(np.mean(np.abs(layers[i]["gradients"])))
                                    for i in DEEP_LAYERS}
     ctx.log("mean |gradient| at init, by init seed: " + "; ".join(
