@@ -260,6 +260,20 @@ def test_report_evaluates_the_claims_on_the_results_as_they_are_now(tmp_path, to
     assert "0/1 headlines hold" in out and " 3 " in out  # 1/1 from the rows as evaluated
 
 
+def test_the_record_names_the_run_that_computed_its_newest_results(tmp_path, toy_script,
+                                                                   monkeypatch):
+    logdir = tmp_path / "logs"
+    monkeypatch.setattr(sys, "argv", ["toy.py", "--first"])
+    cli.load_report("toy").run(profile="quick", logdir=logdir)
+    toy_script.write_text(TOY_SCRIPT.replace("SCALE = 1.0", "SCALE = 2.0"))
+    monkeypatch.setattr(sys, "argv", ["toy.py", "--resumed"])
+    record = cli.load_report("toy").run(profile="quick", logdir=logdir)  # reruns the unit
+    assert record["command"] == "toy.py --resumed"
+    monkeypatch.setattr(sys, "argv", ["toy.py", "--nothing-to-do"])
+    record = cli.load_report("toy").run(profile="quick", logdir=logdir)  # skips it
+    assert record["command"] == "toy.py --resumed"
+
+
 def test_fingerprint_covers_the_tfdl_sources_the_script_imports(tmp_path):
     package = tmp_path / "tfdl"
     (package / "sub").mkdir(parents=True)

@@ -228,7 +228,7 @@ class Report:
         record["seeds"] = sorted(set(record.get("seeds", [])) | set(seed_list))
         config = self.profiles[profile]
         fingerprint = self.fingerprint()
-        started = time.perf_counter()
+        started, provenance = time.perf_counter(), _provenance()
         units, headings = [], {}
         overrides = dict(overrides or {})
         for index, name in enumerate(names, start=1):
@@ -295,7 +295,9 @@ class Report:
                 for row in r["headlines"]:
                     row["role"] = ("calibrated" if row["id"] in self.calibration.targets
                                    else "held out")
-            r["run_wall_s"] = round(time.perf_counter() - started, 1)
+            if units:  # the newest results are this run's (a resumed record began earlier)
+                r.update(provenance)
+                r["run_wall_s"] = round(time.perf_counter() - started, 1)
 
         record = _update_record(self, path, record, finish)
         for needs, draw in self.figures:
@@ -422,6 +424,14 @@ def _load_or_start(report, path, profile, fresh):
         "title": report.title,
         "profile": profile,
         "seeds": [],
+        **_provenance(),
+        "experiments": {},
+    }
+
+
+def _provenance():
+    """Who computed a record's results: versions, machine, start time and command line."""
+    return {
         "versions": {
             "tfdl": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
             "numpy": np.__version__, "python": platform.python_version(),
@@ -431,7 +441,6 @@ def _load_or_start(report, path, profile, fresh):
                    f"{'GPU' if tf.config.list_physical_devices('GPU') else 'no GPU'}",
         "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "",
-        "experiments": {},
     }
 
 
