@@ -94,6 +94,14 @@ def role(report, claim_id):
     return "calibrated" if claim_id in calibration.targets else "held out"
 
 
+def mark_roles(report, rows):
+    """Sets each row's "role" (see `role`) where the report declares a search."""
+    for row in rows:
+        row_role = role(report, row["id"])
+        if row_role:
+            row["role"] = row_role
+
+
 def _target_claims(report, calibration):
     claims = {c.id: c for c in report.claims}
     missing = [t for t in (*calibration.targets, *calibration.by_hand) if t not in claims]

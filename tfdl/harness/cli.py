@@ -423,12 +423,8 @@ def _reevaluate(record):
     entries = [e for by_seed in record.get("experiments", {}).values() for e in by_seed.values()]
     if not entries or not all("metrics" in e for e in entries):
         return False
-    rows = evaluate_claims(report.claims, record, report.fingerprint())
-    for row in rows:
-        role = calibration.role(report, row["id"])
-        if role:
-            row["role"] = role
-    record["headlines"] = rows
+    record["headlines"] = evaluate_claims(report.claims, record, report.fingerprint())
+    calibration.mark_roles(report, record["headlines"])
     return True
 
 

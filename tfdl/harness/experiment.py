@@ -41,6 +41,7 @@ from pathlib import Path
 
 from tfdl import __version__
 from tfdl.analysis import stats
+from tfdl.harness import calibration
 from tfdl.harness.claims import HEADLINE, NOT_RUN, PROTOCOL, holds
 
 import keras
@@ -291,10 +292,7 @@ class Report:
             # The profile as it ran: the script's values with the --set profile keys applied.
             r["config"] = {**config, **{k: v for k, v in overrides.items() if k in config}}
             r["headlines"] = evaluate_claims(self.claims, r, fingerprint)
-            if self.calibration is not None:
-                for row in r["headlines"]:
-                    row["role"] = ("calibrated" if row["id"] in self.calibration.targets
-                                   else "held out")
+            calibration.mark_roles(self, r["headlines"])
             if units:  # the newest results are this run's (a resumed record began earlier)
                 r.update(provenance)
                 r["run_wall_s"] = round(time.perf_counter() - started, 1)
