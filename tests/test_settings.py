@@ -20,7 +20,8 @@ SCALE = 1.0
 HIDDEN, LABEL = [4], "x"
 LOSS = len  # a function: not settable from the command line
 
-PROFILES = {"quick": {"steps": 3}}
+QUICK = {"steps": 3}  # a profile: its keys are settable, not the dict
+PROFILES = {"quick": QUICK}
 REPORT = Report("toyset", report_file="none.txt", title="Toy", profiles=PROFILES)
 
 
@@ -42,7 +43,7 @@ def toy(add_reproduction):
 
 
 def test_settable_names_are_the_inferred_constants_and_profile_keys(toy):
-    assert settings.inferred_names(toy.script) == ["SCALE", "HIDDEN", "LABEL", "LOSS"]
+    assert settings.inferred_names(toy.script) == ["SCALE", "HIDDEN", "LABEL", "LOSS", "QUICK"]
     assert settings.settable(toy, "quick") == {"SCALE": 1.0, "HIDDEN": [4], "LABEL": "x",
                                                "steps": 3}
 

@@ -70,8 +70,12 @@ def _settable(value):
 
 def settable(report, profile):
     """`{name: current value}` of what `--set` may change for `profile`."""
+    # A profile dict (the template's FULL) is not a knob: the profiles are built from it before
+    # any override applies; its keys are settable instead.
+    profiles = [id(p) for p in report.profiles.values()]
     names = {name: report.globals[name] for name in inferred_names(report.script)
-             if name in report.globals and _settable(report.globals[name])}
+             if name in report.globals and _settable(report.globals[name])
+             and id(report.globals[name]) not in profiles}
     return {**names, **{k: v for k, v in report.profiles[profile].items() if _settable(v)}}
 
 
