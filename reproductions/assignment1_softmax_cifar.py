@@ -43,6 +43,7 @@ from tfdl.harness.claims import (
 )
 from tfdl.harness.experiment import Report, seed_metrics
 from tfdl.models import mlp, normal_init
+from tfdl.training.runs import any_diverged, final
 
 import keras
 import numpy as np
@@ -205,7 +206,7 @@ def four_tests(ctx):
                                steps_per_execution="epoch")
             kernel = model.get_layer("output").kernel.numpy().T  # K x d, the assignment's W
             np.save(run_dir / "W.npy", kernel)
-            cross_entropy = run["final"]["test"]["loss"]
+            cross_entropy = final(run, "loss")
             penalty = lam * float(np.sum(kernel.astype(np.float64) ** 2))
             run.update(penalty=penalty,
                        test_cost=None if cross_entropy is None else cross_entropy + penalty,
@@ -217,7 +218,7 @@ def four_tests(ctx):
             runs.append(run)
         out[f"test{test}"] = runs[0]
         if test == 1:
-            accs = [r["final"]["test"]["accuracy"] for r in runs]
+            accs = [final(r) for r in runs]
             costs = [r["test_cost"] for r in runs]
             out["test1_inits"] = {
                 "accuracy": accs, "cost": costs,
@@ -232,7 +233,7 @@ def _data_label(m):
 
 
 def _diverged(*tests):
-    return lambda m: any(m[f"test{t}"]["diverged"] for t in tests)
+    return any_diverged(*(f"test{t}" for t in tests), group=None)
 
 
 ROWS = {  # Table 1's rows as printed (tab-separated there): test, lambda, eta, accuracy, loss
@@ -249,7 +250,7 @@ def _accuracy_claim(test):
     # The issue's tolerances: ±0.015 on official CIFAR-10, ±0.02 on the JPEG stand-in.
     return Claim(f"table1.test{test}.accuracy", f"test {test} (λ={lam:g}, η={eta:g}) test accuracy",
                  "four_tests", reported=reported, quote=ROWS[test],
-                 value=lambda m: m[f"test{test}"]["final"]["test"]["accuracy"],
+                 value=lambda m: final(m[f"test{test}"]),
                  check=within(reported, 0.015), data_label=_data_label,
                  checks={"stand-in": within(reported, 0.02)}, diverged=_diverged(test))
 
@@ -266,7 +267,7 @@ REPORT.claim(
     Claim("table1.test1.accuracy_gap", "test 1 (η=0.1) accuracy below test 2 (η=0.001), "
           f"mean of {CHAOS_SEEDS} inits; report: 0.3975 − 0.3029", "four_tests",
           reported=round(0.3975 - 0.3029, 4), quote=f"{ROWS[1]} {ROWS[2]}",
-          value=lambda m: (m["test2"]["final"]["test"]["accuracy"]
+          value=lambda m: (final(m["test2"])
                            - m["test1_inits"]["accuracy_mean"]),
           check=at_least(0.05), diverged=_diverged(1, 2)),
     Claim("table1.test1.cost_ratio", "test 1 cost / test 2 cost, mean of inits; report: "

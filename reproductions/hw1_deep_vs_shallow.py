@@ -54,6 +54,7 @@ from tfdl.harness.claims import OWN, PROTOCOL, Claim
 from tfdl.harness.experiment import Report, mean_metrics, seed_metrics
 from tfdl.models import count_params, mlp
 from tfdl.models.budget import budget_widths, mlp_params
+from tfdl.training.runs import final, last
 
 import keras
 import numpy as np
@@ -241,14 +242,9 @@ def train_on_mnist(ctx):
                            curves=("train", "test"), label=f"mnist {name}",
                            steps_per_execution=STEPS_PER_EXECUTION)
         out["runs"][name] = run
-        ctx.log(f"{name} {widths}: train {_end(run, 'train'):.4f}, test {_end(run, 'test'):.4f}")
+        ctx.log(f"{name} {widths}: train {last(run, split='train'):.4f}, "
+                f"test {last(run, split='test'):.4f}")
     return out
-
-
-def _end(run, split, key="accuracy"):
-    """A curve's last point, at the last step: the numbers the report's figures end at (the
-    claims read these; `final` evaluates the same model in batches, equal up to round-off)."""
-    return run["curves"][split][key][-1]
 
 
 REPORT.claim(
@@ -257,16 +253,17 @@ REPORT.claim(
             check=claims.within_relative(MNIST_PARAMS, 0.02), kind=PROTOCOL,
             quote="each with about 23,880 parameters") for name in DEPTHS),
     *(Claim(f"t2.test_{name}", f"MNIST {name}: test accuracy", "train_on_mnist",
-            reported="0.95-0.96", value=lambda m, name=name: _end(m["runs"][name], "test"),
+            reported="0.95-0.96", value=lambda m, name=name: last(m["runs"][name], split="test"),
             check=claims.between(0.95, 0.965), profiles=("full",),
             quote="All three models plateau around 95-96 percent accuracy on testing sets")
       for name in DEPTHS),
     Claim("t2.train", "MNIST: lowest train accuracy of the three", "train_on_mnist",
-          reported="~0.99", value=lambda m: min(_end(r, "train") for r in m["runs"].values()),
+          reported="~0.99",
+          value=lambda m: min(last(r, split="train") for r in m["runs"].values()),
           check=claims.at_least(0.98), profiles=("full",),
           quote="regularly achieving 99% accuracy on the training data"),
     Claim("t2.train_above_test", "train accuracy above test for every model", "train_on_mnist",
-          reported="yes", value=lambda m: all(_end(r, "train") > _end(r, "test")
+          reported="yes", value=lambda m: all(last(r, split="train") > last(r, split="test")
                                               for r in m["runs"].values()), check=claims.is_true(),
           quote="all three models consistently perform better on the training data than the "
                 "test data"),
@@ -436,11 +433,11 @@ REPORT.claim(
           kind=PROTOCOL,
           quote="2 hidden layers and 8175 parameters"),
     Claim("t6.train_falls", "training loss: final / initial", "random_labels", reported="falls",
-          value=lambda m: _end(m, "train", "loss") / m["curves"]["train"]["loss"][0],
+          value=lambda m: last(m, "loss", "train") / m["curves"]["train"]["loss"][0],
           check=claims.at_most(0.99),
           quote="the network can maintain a low loss level for the training set"),
     Claim("t6.test_rises", "test loss: final / initial", "random_labels", reported="climbs",
-          value=lambda m: _end(m, "test", "loss") / m["curves"]["test"]["loss"][0],
+          value=lambda m: last(m, "loss", "test") / m["curves"]["test"]["loss"][0],
           check=claims.at_least(1.01),
           quote="the testing set's loss continues to climb the more that we train the network"),
 )
@@ -460,9 +457,8 @@ def parameters_vs_generalization(ctx):
                            epochs=ctx.config["size_epochs"], seed=ctx.seed,
                            label=f"{budget:,} params", steps_per_execution=STEPS_PER_EXECUTION)
         runs.append({"params": count_params(model), "widths": widths, **run})
-        final = run["final"]
-        ctx.log(f"{runs[-1]['params']:,} params {widths}: train {final['train']['accuracy']:.4f}, "
-                f"test {final['test']['accuracy']:.4f}")
+        ctx.log(f"{runs[-1]['params']:,} params {widths}: train {final(run, split='train'):.4f}, "
+                f"test {final(run):.4f}")
     return {"runs": runs, **_per_run(runs, "params", "widths")}
 
 
@@ -472,7 +468,7 @@ def _per_run(runs, *keys):
     lists = {key: [r[key] for r in runs] for key in keys}
     for split in ("train", "test"):
         for metric in ("accuracy", "loss"):
-            lists[f"{split}_{metric}"] = [r["final"][split][metric] for r in runs]
+            lists[f"{split}_{metric}"] = [final(r, metric, split) for r in runs]
     return lists
 
 

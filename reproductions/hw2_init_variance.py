@@ -43,6 +43,7 @@ from tfdl.harness.claims import (
 )
 from tfdl.harness.experiment import Report, seed_metrics
 from tfdl.models import losses, mlp, normal_init
+from tfdl.training.runs import any_diverged, final, run_diverged
 
 import numpy as np
 
@@ -157,7 +158,7 @@ def initialization(ctx):
         run["saturation"] = saturation.fractions["layer_1"]
         run["layer_1_gradient"] = gradients.mean_abs["layer_1"]
         run["histograms_complete"] = _histograms_complete(run_dir, model)
-        ctx.log(f"{name}: test accuracy {_test_accuracy(run):.4f}, "
+        ctx.log(f"{name}: test accuracy {final(run):.4f}, "
                 f"saturated {np.mean(run['saturation']):.2f}")
         out["runs"][name] = run
     out["steps"] = saturation.steps
@@ -169,10 +170,6 @@ def _histograms_complete(run_dir, model):
     found = events.tags(run_dir)
     wanted = {f"{layer.name}/{kind}" for layer in model.layers for kind in cb.histograms.KINDS}
     return wanted <= found
-
-
-def _test_accuracy(run):
-    return run["final"]["test"]["accuracy"]
 
 
 def _init_runs(m):
@@ -187,25 +184,25 @@ def _nonzero(m, value):
 
 def _any_nonzero_diverged(m):
     # Comparisons over the N(0, var) runs need all of them: the report shows every one training.
-    return any(r["diverged"] for v, r in zip(m["variance"], _init_runs(m)) if v > 0)
+    return any(run_diverged(r, "test") for v, r in zip(m["variance"], _init_runs(m)) if v > 0)
 
 
 REPORT.claim(
     Claim("init.zero", "zero init fails to learn (test accuracy near chance)", "initialization",
-          reported="fails", value=lambda m: _test_accuracy(m["runs"]["zero"]), check=at_most(0.2),
+          reported="fails", value=lambda m: final(m["runs"]["zero"]), check=at_most(0.2),
           quote="Actually zero initializing hinder the network as it cause symmetry in network",
-          diverged=lambda m: m["runs"]["zero"]["diverged"]),
+          diverged=any_diverged("zero", split="test")),
     Claim("init.best", "best test accuracy at variance", "initialization", reported=0.1,
-          value=lambda m: max(zip(*_nonzero(m, _test_accuracy)), key=lambda p: p[1])[0],
+          value=lambda m: max(zip(*_nonzero(m, final)), key=lambda p: p[1])[0],
           check=equals(0.1), quote="best accuracy has reached when **variance=0.1**",
           diverged=_any_nonzero_diverged),
     Claim("init.worst", "worst test accuracy (N(0, var) runs) at variance", "initialization",
           reported=2.0,
-          value=lambda m: min(zip(*_nonzero(m, _test_accuracy)), key=lambda p: p[1])[0],
+          value=lambda m: min(zip(*_nonzero(m, final)), key=lambda p: p[1])[0],
           check=equals(2.0), quote="as we increase variance both test and train accuracy decreased",
           diverged=_any_nonzero_diverged),
     Claim("init.trend", "test accuracy falls as variance grows (Spearman)", "initialization",
-          reported="falls", value=lambda m: stats.spearman(*_nonzero(m, _test_accuracy)),
+          reported="falls", value=lambda m: stats.spearman(*_nonzero(m, final)),
           check=at_most(-0.8), quote="the less the variance the better their corresponding "
           "accuracy are", diverged=_any_nonzero_diverged),
     Claim("hist.complete", "weights/biases/activations/gradients histograms for every layer, "
@@ -243,7 +240,7 @@ def batch_size(ctx):
                            train_points=500, steps_per_execution=100)  # test curve inside
         run["test_cross_entropy"] = training.evaluate(model, *data["test"],
                                                       loss=REPORTED_LOSS)["loss"]
-        ctx.log(f"batch {batch}: test accuracy {_test_accuracy(run):.4f}, "
+        ctx.log(f"batch {batch}: test accuracy {final(run):.4f}, "
                 f"loss noise {run['loss_noise']:.4f}")
         out["runs"][str(batch)] = run
     return out
@@ -255,21 +252,21 @@ def _by_batch(m, value):
 
 REPORT.claim(
     Claim("batch.b10", "batch 10, 5,000 steps: test accuracy", "batch_size", reported=0.9277,
-          value=lambda m: _test_accuracy(m["runs"]["10"]), check=within(0.9277, 0.02),
+          value=lambda m: final(m["runs"]["10"]), check=within(0.9277, 0.02),
           profiles=("full",), quote="test accuracy = 0.9277",
-          diverged=lambda m: m["runs"]["10"]["diverged"]),
+          diverged=any_diverged("10", split="test")),
     Claim("batch.noise", "loss noise falls as batch size grows (Spearman)", "batch_size",
           reported="falls",
           value=lambda m: stats.spearman(m["batch_size"], _by_batch(m, lambda r: r["loss_noise"])),
           check=at_most(-0.8), quote="as batch size increased ,loss fluctuate less",
-          diverged=lambda m: any(_by_batch(m, lambda r: r["diverged"]))),
+          diverged=any_diverged(split="test")),
     # A diverged batch size ranks last (it is not the best); only batch 1000's own run decides.
     Claim("batch.best", "best test accuracy at batch size", "batch_size", reported=1000,
-          value=lambda m: max(zip(m["batch_size"], _by_batch(m, _test_accuracy)),
+          value=lambda m: max(zip(m["batch_size"], _by_batch(m, final)),
                               key=lambda p: p[1] if p[1] is not None else -1)[0],
           check=equals(1000), profiles=("full",),
           quote="best accuracy achieved for batch size=1000",
-          diverged=lambda m: m["runs"]["1000"]["diverged"]),
+          diverged=any_diverged("1000", split="test")),
 )
 
 
@@ -287,17 +284,13 @@ def learning_rate(ctx):
                            train_points=500)
         run["test_cross_entropy"] = training.evaluate(model, *data["test"],
                                                       loss=REPORTED_LOSS)["loss"]
-        ctx.log(f"lr {lr:g}: test accuracy {_test_accuracy(run):.4f}")
+        ctx.log(f"lr {lr:g}: test accuracy {final(run):.4f}")
         out["runs"][f"{lr:g}"] = run
     return out
 
 
 def _lr_accuracy(m, lr):
-    return _test_accuracy(m["runs"][f"{lr:g}"])
-
-
-def _lr_diverged(m, lr):
-    return m["runs"][f"{lr:g}"]["diverged"]
+    return final(m["runs"][f"{lr:g}"])
 
 
 # The report prints each run's test loss for its last steps; the last one (step 9,999) is the
@@ -307,13 +300,13 @@ REPORT.claim(
             reported=reported, value=lambda m, lr=lr: _lr_accuracy(m, lr),
             check=within(reported, 0.03),
             profiles=("full",), quote=f"test accuracy = {reported}",
-            diverged=lambda m, lr=lr: _lr_diverged(m, lr))
+            diverged=any_diverged(f"{lr:g}", split="test"))
       for lr, reported in ((0.001, 0.4176), (0.005, 0.7239), (0.01, 0.853))),
     *(Claim(f"lr.{lr:g}.loss", f"lr {lr:g}: final test loss (cross-entropy)", "learning_rate",
             reported=reported, value=lambda m, lr=lr: m["runs"][f"{lr:g}"]["test_cross_entropy"],
             check=within_relative(reported, 0.10), profiles=("full",),
             quote=f"test loss is {reported} step= 9999",
-            diverged=lambda m, lr=lr: _lr_diverged(m, lr))
+            diverged=any_diverged(f"{lr:g}", split="test"))
       for lr, reported in ((0.001, 2.2102287), (0.005, 1.1676729), (0.01, 0.6414))),
     # The report's lr 0.05 ... 1 runs train (figures 32-35) and so does its lr 2 run, so a
     # divergence in this range is not the report's picture, and has no accuracy to rank.
@@ -322,7 +315,7 @@ REPORT.claim(
           value=lambda m: stats.spearman(m["learning_rate"],
                                          [_lr_accuracy(m, lr) for lr in m["learning_rate"]]),
           check=at_least(0.8), quote="higher learning rate leads to higher rate of convergence",
-          diverged=lambda m: any(_lr_diverged(m, lr) for lr in m["learning_rate"])),
+          diverged=any_diverged(split="test")),
 )
 
 # ## Calibration: what the report does not say, searched on the lr part's six printed numbers
@@ -377,7 +370,7 @@ def early_stopping(ctx):
     run["curves"]["val"] = {key: list(values) for key, values in validator.history.items()}
     run["stopping_step"] = stopper.best_step if stopper.stopped_step is not None else None
     run["best_validation_step"] = stopper.best_step
-    ctx.log(f"stopping step {run['stopping_step']}, test accuracy {_test_accuracy(run):.4f}")
+    ctx.log(f"stopping step {run['stopping_step']}, test accuracy {final(run):.4f}")
     return run
 
 
@@ -386,10 +379,10 @@ REPORT.claim(
           reported=20_000, value=lambda m: m["stopping_step"], check=between(10_000, 40_000),
           profiles=("full",), quote="approximately **20000** learning steps is good choice"),
     Claim("es.test", "after 100,000 steps: test accuracy", "early_stopping", reported=0.932,
-          value=_test_accuracy, check=within(0.932, 0.015), profiles=("full",),
+          value=final, check=within(0.932, 0.015), profiles=("full",),
           quote="test accuracy = 0.932"),
     Claim("es.train", "after 100,000 steps: train accuracy", "early_stopping", reported=0.9703818,
-          value=lambda m: m["final"]["train"]["accuracy"], check=within(0.9703818, 0.015),
+          value=lambda m: final(m, split="train"), check=within(0.9703818, 0.015),
           profiles=("full",),
           quote="train accuracy = 0.9703818"),
     Claim("es.val_loss", "after 100,000 steps: validation loss (cross-entropy)", "early_stopping",
@@ -409,8 +402,8 @@ def initialization_figures(record, logdir):
     runs = _init_runs(m)
     labels = ["zero" if v == 0 else f"var {v:g}" for v in m["variance"]]
     plots.metric_vs(logdir / "fig3_accuracy_vs_variance.png", labels,
-                    {"test": [_test_accuracy(r) for r in runs],
-                     "train": [r["final"]["train"]["accuracy"] for r in runs]},
+                    {"test": [final(r) for r in runs],
+                     "train": [final(r, split="train") for r in runs]},
                     "Accuracy vs initial weight variance", "initialization")
     plots.curves(logdir / "fig4_test_loss_by_init.png",
                  {lab: _steps_and_loss(r["curves"]["test"]) for lab, r in zip(labels, runs)},

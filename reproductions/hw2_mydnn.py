@@ -47,6 +47,7 @@ from tfdl.harness.claims import (
 )
 from tfdl.harness.experiment import Report, seed_metrics
 from tfdl.models import count_params, mlp
+from tfdl.training.runs import final
 from tfdl.training.tuning import grid_search
 
 import keras
@@ -242,13 +243,13 @@ REPORT.claim(
                                          BATCH_QUOTES)],
     *[Claim(f"batch.test_acc_{label}", f"batch {label}: test accuracy", "batch_size",
             reported=acc,
-            value=lambda m, label=label: m["runs"][label]["final"]["test"]["accuracy"],
+            value=lambda m, label=label: final(m["runs"][label]),
             check=within(acc, 0.01), quote=quote, profiles=("full",))
       for label, acc, quote in zip(BATCH_LABELS, REPORTED_BATCH_TEST_ACC, BATCH_QUOTES)],
     Claim("batch.acc_falls", "test accuracy falls as the batch grows (128 > 1024 > 10K > 20K)",
           "batch_size", reported="falls",
-          value=lambda m: all(m["runs"][a]["final"]["test"]["accuracy"]
-                              > m["runs"][b]["final"]["test"]["accuracy"]
+          value=lambda m: all(final(m["runs"][a])
+                              > final(m["runs"][b])
                               for a, b in zip(BATCH_LABELS, BATCH_LABELS[1:])),
           check=is_true(),
           quote="the more iterations of back propagation (i.e. using smaller batch sizes) "
@@ -272,7 +273,7 @@ def _accuracy_at(search, decay):
     """Test accuracy of the searched trial at `decay` (ValueError: not searched)."""
     for value, trial in zip(search["decays"], search["trials"]):
         if math.isclose(value, decay, rel_tol=1e-9):
-            return trial["final"]["test"]["accuracy"]
+            return final(trial)
     raise ValueError(f"decay {decay:g} was not searched")
 
 
@@ -289,16 +290,16 @@ def regularization(ctx):
             model = build(ctx, [128], **_norm_kwargs(norm, decay))
             training.train(model, *splits.train, batch_size=batch, epochs=ctx.config["reg_epochs"],
                            seed=ctx.seed, drop_remainder=True, steps_per_execution="epoch")
-            final = {name: training.evaluate(model, *training.split(splits, name))
-                     for name in ("val", "train", "test")}
-            return {"val_accuracy": final["val"]["accuracy"], "final": final}
+            scores = {name: training.evaluate(model, *training.split(splits, name))
+                      for name in ("val", "train", "test")}
+            return {"val_accuracy": scores["val"]["accuracy"], "final": scores}
 
         # The report also "searched" the decay with no regularizer: the decay is then unused,
         # so the search varies nothing (here, with a seeded init, every trial is identical).
         decays = ctx.config["none_decays"] if norm == "none" else ctx.config["decays"]
         search = grid_search(trial, "weight_decay", decays, directory=ctx.run_dir("tuner"),
                              project_name=f"decay_{norm}")
-        accuracies = [m["final"]["test"]["accuracy"] for m in search.metrics]
+        accuracies = [final(m) for m in search.metrics]
         out["searches"][norm] = {
             "decays": decays, "best_decay": search.best_value,
             "trials": [{"final": m["final"]} for m in search.metrics],
@@ -307,7 +308,7 @@ def regularization(ctx):
             "spread": max(accuracies) - min(accuracies),
         }
         ctx.log(f"{norm}: best decay {search.best_value:g}, test accuracy "
-                f"{search.best_metrics['final']['test']['accuracy']:.4f}")
+                f"{final(search.best_metrics):.4f}")
 
     for norm in ("l1", "l2", "none"):
         decay = out["searches"][norm]["best_decay"] if norm != "none" else 0.0
@@ -326,21 +327,21 @@ REPORT.claim(
             f"{norm.upper()}: test accuracy at the best searched decay (report's best "
             f"{REPORTED_BEST_DECAY[norm]:g})", "regularization",
             reported=REPORTED_BEST_DECAY_ACC[norm],
-            value=lambda m, norm=norm: m["searches"][norm]["best"]["final"]["test"]["accuracy"],
+            value=lambda m, norm=norm: final(m["searches"][norm]["best"]),
             check=within(REPORTED_BEST_DECAY_ACC[norm], 0.01), quote=BEST_DECAY_QUOTES[norm],
             profiles=("full",))
       for norm in ("l1", "l2")],
     *[Claim(f"reg.final_acc_{norm}",
             f"final training with {norm if norm == 'none' else 'best ' + norm.upper()}: "
             "test accuracy", "regularization", reported=REPORTED_FINAL_ACC[norm],
-            value=lambda m, norm=norm: m["runs"][norm]["final"]["test"]["accuracy"],
+            value=lambda m, norm=norm: final(m["runs"][norm]),
             check=within(REPORTED_FINAL_ACC[norm], 0.01), quote=FINAL_QUOTES[norm],
             profiles=("full",))
       for norm in ("l1", "l2", "none")],
     *[Claim(f"reg.too_strong_{norm}", f"{norm.upper()}: best decay's test accuracy minus that "
             f"at decay {TOO_STRONG_DECAY[norm]:g} (penalty at init > ln 10)", "regularization",
             reported="no decay named", kind=OWN,
-            value=lambda m, norm=norm: (m["searches"][norm]["best"]["final"]["test"]["accuracy"]
+            value=lambda m, norm=norm: (final(m["searches"][norm]["best"])
                                         - _accuracy_at(m["searches"][norm],
                                                        TOO_STRONG_DECAY[norm])),
             check=at_least(TOO_STRONG_DROP), profiles=("full",))
@@ -392,7 +393,7 @@ REPORT.claim(
                                                          start=1)],
     *[Claim(f"arch.test_acc_row{i}", f"row {i} {hidden}: test accuracy", "architecture",
             reported=row[-1],
-            value=lambda m, i=i: m["rows"][str(i)]["final"]["test"]["accuracy"],
+            value=lambda m, i=i: final(m["rows"][str(i)]),
             check=within(row[-1], 0.01), quote=quote, profiles=("full",))
       for i, ((hidden, *row), quote) in enumerate(zip(ARCHITECTURES, ARCH_QUOTES), start=1)],
 )
@@ -424,8 +425,8 @@ def regression(ctx):
             }
             ctx.log(f"{n} samples, row {index + 1} {hidden}: test MSE "
                     f"{run['final']['test']['loss']:.5f}")
-        best = min(fits, key=lambda k: fits[k]["final"]["test"]["loss"])
-        out["best"][str(n)] = {"row": best, "test_mse": fits[best]["final"]["test"]["loss"]}
+        best = min(fits, key=lambda k: final(fits[k], "loss"))
+        out["best"][str(n)] = {"row": best, "test_mse": final(fits[best], "loss")}
         for key, fit in fits.items():
             if key != best:
                 del fit["grid_prediction"]
@@ -458,7 +459,7 @@ def regression_decay(ctx):
 
 def _mse(runs, split):
     """MSE on `split` after training, one per run."""
-    return [run["final"][split]["loss"] for run in runs]
+    return [final(run, "loss", split) for run in runs]
 
 
 REPORT.claim(
@@ -532,7 +533,7 @@ def regularization_figures(record, logdir):
         s = m["searches"][norm]
         for metric in ("accuracy", "loss"):
             plots.metric_vs(logdir / f"fig{number:02d}_decay_{norm}_{metric}.png", s["decays"],
-                            {f"test {metric}": [t["final"]["test"][metric] for t in s["trials"]]},
+                            {f"test {metric}": [final(t, metric) for t in s["trials"]]},
                             f"Test {metric} vs weight decay ({norm})", xlabel="weight decay",
                             ylabel=metric, logx=True)
     for number, norm in zip((8, 10, 11), ("l1", "l2", "none")):
@@ -567,7 +568,7 @@ def architecture_figure(record, logdir):
     names = [f"{k}: {'-'.join(map(str, rows[k]['hidden']))}" for k in keys]
     plots.metric_vs(logdir / "table_architecture_accuracy.png", names,
                     {"report": [ARCHITECTURES[int(k) - 1][-1] for k in keys],
-                     "reproduced": [rows[k]["final"]["test"]["accuracy"] for k in keys]},
+                     "reproduced": [final(rows[k]) for k in keys]},
                     "Test accuracy per architecture", xlabel="row: hidden widths")
 
 

@@ -3,6 +3,7 @@ claims and figures read, and whether a run diverged, for claims' `diverged=`.
 
     last(run)                        # the validation curve's last accuracy
     last(run, "loss", split="test")  # the test curve's last loss
+    final(run)                       # test accuracy of the trained model, evaluated once
     Claim(..., diverged=any_diverged("lr_0.01"))  # reads m["runs"]["lr_0.01"]
 """
 
@@ -14,6 +15,11 @@ def last(run, key="accuracy", split="val"):
     return run["curves"][split][key][-1]
 
 
+def final(run, key="accuracy", split="test"):
+    """The trained model's `key` on `split`, evaluated once after the last step (`final=`)."""
+    return run["final"][split][key]
+
+
 def finite(value):
     return value is not None and math.isfinite(value)
 
@@ -23,10 +29,10 @@ def run_diverged(run, split="val"):
     return run["diverged"] or not finite(last(run, "loss", split))
 
 
-def any_diverged(*names, group="runs"):
+def any_diverged(*names, group="runs", split="val"):
     """`diverged=` for a claim reading the runs `names` (all, if none) of `m[group]`
-    (`group=None`: of `m` itself)."""
+    (`group=None`: of `m` itself); `split` is the curve `run_diverged` reads."""
     def diverged(m):
         runs = m[group] if group else m
-        return any(run_diverged(runs[name]) for name in names or runs)
+        return any(run_diverged(runs[name], split) for name in names or runs)
     return diverged
