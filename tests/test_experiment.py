@@ -440,3 +440,34 @@ def test_worker_processes_end_with_a_killed_driver():
     if alive():
         os.kill(worker, signal.SIGKILL)
         pytest.fail("the worker outlived its driver by 15 s")
+
+
+def test_a_pool_starts_the_longest_units_first(tmp_path):
+    """Expected wall times come from the run folder's record, else the committed record (by
+    seed, else the experiment's mean); units with no time go first, ties keep their order."""
+    from types import SimpleNamespace
+
+    from tfdl.harness.unit import Unit
+
+    root = tmp_path / "repo"
+    (root / "reproductions").mkdir(parents=True)
+    (root / "results").mkdir()
+    report = SimpleNamespace(name="toy", script=root / "reproductions" / "toy.py")
+    logdir = tmp_path / "logs"
+    logdir.mkdir()
+
+    def record(path, times):
+        path.write_text(json.dumps({"experiments": {
+            name: {seed: {"wall_s": s} for seed, s in by_seed.items()}
+            for name, by_seed in times.items()}}))
+
+    record(root / "results" / "toy.json",
+           {"short": {"0": 5, "1": 5}, "long": {"0": 100, "1": 300}, "mid": {"0": 50}})
+    record(logdir / "results.json", {"short": {"1": 1000}})
+    units = [Unit("toy", str(report.script), name, seed, "full", str(logdir), "fp", 1, None, (),
+                  "{}")
+             for name in ("short", "long", "mid", "new") for seed in (0, 1)]
+    order = [(u.experiment, u.seed) for u in runner.longest_first(units, report)]
+    assert order == [("new", 0), ("new", 1), ("short", 1), ("long", 1), ("long", 0),
+                     ("mid", 0), ("mid", 1), ("short", 0)]
+    assert runner.longest_first(units, None) == units

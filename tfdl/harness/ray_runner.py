@@ -35,6 +35,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from tfdl.harness.runner import longest_first
 from tfdl.harness.unit import Outcome, error_text, execute
 
 import ray
@@ -341,6 +342,7 @@ class RayRunner:
             return self._driver
 
     def run(self, units, report):
+        units = longest_first(list(units), report)
         driver = self._actor()
         task = ray.remote(run_task)
         env_data = os.environ.get("TFDL_DATA_DIR")

@@ -10,9 +10,11 @@ in-process, in a process pool or on a Ray worker with the same thread count.
 - `tfdl.harness.ray_runner.RayRunner`: tasks on a Ray cluster (`--ray ADDRESS`).
 """
 
+import json
 import os
 import sys
 import time
+from pathlib import Path
 
 from tfdl.harness.unit import Outcome, error_text, execute
 
@@ -51,6 +53,7 @@ class ProcessPool:
 
         from tfdl.data import DataError
 
+        units = longest_first(list(units), report)
         context = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(self.jobs, mp_context=context,
                                                     initializer=exit_with_parent,
@@ -73,6 +76,38 @@ class ProcessPool:
                 for future in futures:
                     future.cancel()
                 raise
+
+
+def longest_first(units, report):
+    """`units` in the order a pool should start them: the longest expected first, so that no
+    worker sits idle behind one long unit at the end (003's three stand-in units, ~30 min each,
+    came last in the declared order). Expected: the unit's wall time in the run folder's
+    record (a rerun over other code), else in the committed record (results/<report>.json),
+    else the mean of its experiment's other seeds there; units with none go first, as they may be
+    long. The order changes no number (each unit has its own seed and threads) and the record
+    files results by experiment and seed whatever the order."""
+    if report is None or len(units) < 2:
+        return units
+    records = [Path(units[0].logdir) / "results.json",
+               Path(report.script).resolve().parents[1] / "results" / f"{report.name}.json"]
+    seconds = {}
+    for path in reversed(records):  # the run folder's own times win
+        try:
+            experiments = json.loads(path.read_text()).get("experiments", {})
+        except (OSError, ValueError):
+            continue
+        for name, by_seed in experiments.items():
+            times = {seed: e["wall_s"] for seed, e in by_seed.items() if e.get("wall_s")}
+            if times:
+                seconds.update({(name, seed): t for seed, t in times.items()})
+                seconds[(name, None)] = sum(times.values()) / len(times)
+
+    def expected(unit):
+        known = seconds.get((unit.experiment, str(unit.seed)),
+                            seconds.get((unit.experiment, None)))
+        return float("inf") if known is None else known
+
+    return sorted(units, key=expected, reverse=True)  # stable: ties keep the declared order
 
 
 def exit_with_parent(parent):
