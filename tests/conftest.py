@@ -1,5 +1,7 @@
-"""Test-wide settings: quiet TensorFlow, no writes to the user's home, no network."""
+"""Test-wide settings (quiet TensorFlow, no writes to the user's home, no network) and the
+helpers several test files share."""
 
+import importlib.util
 import os
 import tempfile
 
@@ -11,6 +13,11 @@ os.environ.setdefault("TFDS_DATA_DIR", os.path.join(_HOME, "tensorflow_datasets"
 
 import keras  # noqa: E402
 import pytest  # noqa: E402
+
+# Report 003's part 3 needs the cnn extra (scikit-learn, XGBoost).
+needs_extra = pytest.mark.skipif(
+    not all(importlib.util.find_spec(m) for m in ("sklearn", "xgboost")),
+    reason="scikit-learn / xgboost missing: pip install -e .[cnn]")
 
 
 @pytest.fixture(autouse=True)
@@ -78,3 +85,20 @@ def linear_model(x):
     model = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Dense(1)])
     model.set_weights([np.array([[0.5], [-1.0]], np.float32), np.array([0.2], np.float32)])
     return model
+
+
+def count_weights(weights):
+    """How many numbers a list of weights holds (a model's `trainable_weights`, ...)."""
+    import numpy as np
+
+    return sum(int(np.prod(w.shape)) for w in weights)
+
+
+def two_class_points(n=103, seed=0):
+    """`(x, y)`: n points from a 2-d standard normal, labelled 1 where the first coordinate is
+    positive."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 2)).astype(np.float32)
+    return x, (x[:, 0] > 0).astype(np.int64)

@@ -1,7 +1,7 @@
 """Claims evaluated per seed, their verdicts, and the tables printed from them."""
 
 from tfdl.harness import claims
-from tfdl.harness.claims import Claim
+from tfdl.harness.claims import Claim, equals, within
 from tfdl.harness.experiment import all_hold, evaluate_claims
 from tfdl.harness.table import format_markdown, format_table
 
@@ -132,3 +132,25 @@ def test_data_label_picks_the_check_and_the_reported_value():
     assert row["claim"] == "test accuracy [stand-in]" and row["reported"] == 0.37
     assert row["tolerance"] == "±0.02" and row["verdict"] == "PASS"
     assert claim.evaluate({"0": {"acc": 0.36, "data": "real"}})["verdict"] == "FAIL"
+
+
+def test_claim_tolerance_follows_the_data_label():
+    claim = Claim("c", "accuracy", "e", reported=0.40, value=lambda m: m["acc"],
+                  check=within(0.40, 0.015), data_label=lambda m: m["data"],
+                  checks={"stand-in": within(0.40, 0.02)})
+    real = claim.evaluate({0: {"acc": 0.382, "data": "real"}})
+    standin = claim.evaluate({0: {"acc": 0.382, "data": "stand-in"}})
+    assert (real["verdict"], real["tolerance"], real["claim"]) == ("FAIL", "±0.015",
+                                                                   "accuracy [real]")
+    assert (standin["verdict"], standin["tolerance"]) == ("PASS", "±0.02")
+    assert real["reported"] == standin["reported"] == 0.40  # the same bar, a wider band
+
+
+def test_claim_scoped_to_a_profile_is_left_out_of_other_tables():
+    claims = [Claim("a", "all", "e", 1, lambda m: m["v"], equals(1)),
+              Claim("f", "full only", "e", 1, lambda m: m["v"], equals(1), profiles=("full",))]
+    record = {"profile": "quick", "seeds": [0],
+              "experiments": {"e": {"0": {"metrics": {"v": 1}}}}}
+    assert [row["id"] for row in evaluate_claims(claims, record)] == ["a"]
+    record["profile"] = "full"
+    assert [row["id"] for row in evaluate_claims(claims, record)] == ["a", "f"]

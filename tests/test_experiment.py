@@ -12,7 +12,8 @@ from pathlib import Path
 
 from tfdl import training
 from tfdl.analysis.stats import downsample, mean_nested, spearman, step_noise
-from tfdl.harness import claims, cli, runner
+from tfdl.harness import claims, cli, experiment, runner
+from tfdl.harness.claims import Claim, NotRun, within
 from tfdl.harness.experiment import Report, all_hold, write_json_atomic
 from tfdl.harness.fingerprint import code_fingerprint
 from tfdl.harness.table import format_table
@@ -471,3 +472,29 @@ def test_a_pool_starts_the_longest_units_first(tmp_path):
     assert order == [("new", 0), ("new", 1), ("short", 1), ("long", 1), ("long", 0),
                      ("mid", 0), ("mid", 1), ("short", 0)]
     assert runner.longest_first(units, None) == units
+
+
+def test_report_options_reach_experiments_and_not_run_rows(tmp_path, capsys):
+    report = experiment.Report("opt", report_file="x.txt", title="t",
+                               profiles={"full": {}, "quick": {}})
+    report.option("--thing-dir", metavar="DIR")
+
+    @report.experiment
+    def uses_option(ctx):
+        return {"thing": ctx.options["thing_dir"], "value": 1.0}
+
+    report.claim(
+        Claim("a.value", "value", "uses_option", reported=1.0, value=lambda m: m["value"],
+              check=within(1.0, 0.1)),
+        Claim("a.real", "needs the thing", "uses_option", reported=1.0,
+              value=lambda m: m["value"] if m["thing"] else NotRun("not run: data not provided"),
+              check=within(1.0, 0.1)))
+    assert report.main(["--logdir", str(tmp_path / "a")]) == 0
+    out = capsys.readouterr().out
+    assert "not run: data not provided" in out and "NOT RUN" in out
+    assert "1/1 headlines hold (1 not run)" in out
+    record = report.run(logdir=tmp_path / "b", options={"thing_dir": "/x"})
+    assert record["experiments"]["uses_option"]["0"]["metrics"]["thing"] == "/x"
+    assert [r["verdict"] for r in record["headlines"]] == ["PASS", "PASS"] and all_hold(record)
+    only_not_run = {"headlines": [{"kind": claims.HEADLINE, "verdict": claims.NOT_RUN}]}
+    assert not all_hold(only_not_run)

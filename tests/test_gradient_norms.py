@@ -1,4 +1,5 @@
-"""tfdl.callbacks.GradientNorms: per-layer gradient norms every N steps."""
+"""tfdl.callbacks.GradientNorms: per-layer gradient norms every N steps, and its training-mode
+probe."""
 
 from tfdl import callbacks as cb
 from tfdl import training
@@ -7,6 +8,7 @@ from tfdl.models import mlp
 
 import numpy as np
 import pytest
+from conftest import two_class_points as _toy
 
 
 def test_gradient_norms_total_is_the_norm_of_the_whole_gradient():
@@ -21,3 +23,18 @@ def test_gradient_norms_total_is_the_norm_of_the_whole_gradient():
     assert model_now == pytest.approx(gradient_norm(model, x, y, "mse"), rel=1e-5)
     kernel_only = np.sqrt(sum(values[-1] ** 2 for values in norms.norms.values()))
     assert model_now >= kernel_only
+
+
+def test_training_mode_gradient_probe_leaves_batch_norm_statistics_alone():
+    x, y = _toy(64)
+    model = training.compile_model(mlp(2, [4, 4], 2, batch_norm=True), 0.01, optimizer="adam")
+    probe = cb.GradientNorms((x, y), "sparse_categorical_crossentropy", every=1000, training=True)
+    probe.set_model(model)
+    probe.on_train_begin()
+    before = [v.numpy().copy() for v in model.non_trainable_variables]
+    assert set(probe.mean_abs) == {"layer_1", "layer_2", "output"}
+    assert all(v[0] > 0 for v in probe.mean_abs.values())
+    probe.probe._cached_step = None  # force a fresh probe at the next step
+    probe.on_step(1)
+    for old, new in zip(before, model.non_trainable_variables):
+        np.testing.assert_array_equal(old, new.numpy())

@@ -1,8 +1,7 @@
-"""The transfer-learning protocol of report 003's part 3 (tfdl.training.transfer: the five
-models, the cached and checked pretraining, the CIFAR-10 stand-in and the faces protocol) and the
-stand-in's class split (tfdl.data.cifar10.held_out_task), on small data the tests make."""
-
-import importlib.util
+"""The transfer-learning protocol of report 003's part 3 (tfdl.training.transfer: which weights
+each mode trains, the pretraining loss and weight cache, the checked pretraining, lr search, sample
+selection, scikit-learn / XGBoost, the five models, the CIFAR-10 stand-in and the faces protocol)
+and the stand-in's class split (tfdl.data.cifar10.held_out_task), on small data the tests make."""
 
 from tfdl.data import DataError, Splits
 from tfdl.data.cifar10 import held_out_task
@@ -12,10 +11,8 @@ from tfdl.training import transfer
 import numpy as np
 import pytest
 import tensorflow as tf
-
-needs_extra = pytest.mark.skipif(
-    not all(importlib.util.find_spec(m) for m in ("sklearn", "xgboost")),
-    reason="scikit-learn / xgboost missing: pip install -e .[cnn]")
+from conftest import count_weights as _count
+from conftest import needs_extra
 
 
 def _cifar_like(n_per_class=(4, 3, 2), classes=5, seed=0):
@@ -201,3 +198,104 @@ def test_faces_protocol_unloadable_weights_is_a_data_error(tmp_path):
     with pytest.raises(DataError, match="cannot load"):
         transfer.faces_protocol(tmp_path, tmp_path / "w.npz", size=32, xgb_size=8,
                                 learning_rates=[0.01], batch_size=2, epochs=1)
+
+
+# ## The helpers one by one, on ResNet-18s of width 4
+
+
+def _easy_images(n=64, seed=0):
+    """Two classes that differ in brightness."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    x = rng.normal(0, 0.3, (n, 32, 32, 3)).astype("float32") + (2 * y - 1)[:, None, None, None]
+    return x.astype("float32"), y.astype(np.int64)
+
+
+def test_transfer_modes_train_the_right_weights():
+    pretrained = _build()
+    x, y = _easy_images()
+    data = {"train": (x, y), "val": (x, y), "test": (x, y)}
+    probe = transfer.transfer_model(pretrained, "probe", classes=2, build=_build)
+    assert [w.path for w in probe.trainable_weights] == ["head/kernel", "head/bias"]
+    frozen = probe.get_layer("layer1_0_conv1").get_weights()[0].copy()
+    run = transfer.fit_and_score(probe, data, 0.01, 16, 1, label=None)
+    np.testing.assert_array_equal(probe.get_layer("layer1_0_conv1").get_weights()[0], frozen)
+    # training.fit's record, scored on val and test, plus the test predictions
+    assert set(run) >= {"final", "curves", "train", "epoch_loss", "steps", "diverged", "wall_s",
+                        "loss_noise", "test_predictions"}
+    assert set(run["final"]) == {"val", "test"} and run["steps"] == 4  # 64 images, batch 16
+    assert all(0.0 <= run["final"][s]["accuracy"] <= 1.0 for s in ("val", "test"))
+    assert len(run["test_predictions"]) == len(y)
+    assert run["final"]["test"]["accuracy"] == pytest.approx(
+        np.mean(np.asarray(run["test_predictions"]) == y))
+
+    finetune = transfer.transfer_model(pretrained, "finetune", classes=2, build=_build)
+    np.testing.assert_array_equal(finetune.get_layer("conv1").get_weights()[0],
+                                  pretrained.get_layer("conv1").get_weights()[0])
+    assert _count(finetune.trainable_weights) == (
+        _count(pretrained.trainable_weights) - _count(pretrained.get_layer("fc").trainable_weights)
+        + _count(finetune.get_layer("head").weights))
+    before = finetune.get_layer("conv1").get_weights()[0].copy()
+    transfer.fit_and_score(finetune, data, 0.01, 16, 1)
+    assert not np.allclose(finetune.get_layer("conv1").get_weights()[0], before)
+    # the pretrained model itself is never touched
+    np.testing.assert_array_equal(pretrained.get_layer("conv1").get_weights()[0], before)
+
+    scratch = transfer.transfer_model(pretrained, "scratch", classes=2, build=_build)
+    assert not np.allclose(scratch.get_layer("conv1").get_weights()[0], before)
+    with pytest.raises(ValueError, match="unknown mode"):
+        transfer.transfer_model(pretrained, "frozen", classes=2, build=_build)
+
+
+def test_pretrain_caches_weights(tmp_path):
+    x, y = _easy_images(32)
+    cache = tmp_path / transfer.cache_name("tiny", width=4, epochs=1)
+    assert cache.name == "tiny-epochs=1-width=4.weights.h5"
+    model, info = transfer.pretrain(_build, x, y % 3, 0.001, 16, 1, cache=cache)
+    assert not info["cached"] and info["steps"] == 2 and cache.is_file()
+    again, info2 = transfer.pretrain(_build, x, y % 3, 0.001, 16, 1, cache=cache)
+    assert info2 == {"cached": True, "steps": 0, "wall_s": 0.0, "cpu_s": 0.0, "losses": []}
+    np.testing.assert_allclose(again(x[:4], training=False), model(x[:4], training=False),
+                               atol=1e-6)
+
+
+def test_pretrain_loss_is_cross_entropy_on_the_logits():
+    x, y = _easy_images(32)
+    y = y % 3
+    reference = _build()
+
+    def build():
+        model = _build()
+        model.set_weights(reference.get_weights())
+        return model
+
+    _, info = transfer.pretrain(build, x, y, 0.001, len(y), 1)  # one full-batch step
+    logits = reference(x, training=True)
+    expected = tf.keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
+    assert info["losses"][0] == pytest.approx(float(tf.reduce_mean(expected)), rel=1e-4)
+
+
+def test_lr_search_picks_best_validation_first_on_ties():
+    scores = {0.01: 0.6, 0.001: 0.8, 0.0001: 0.8}
+    best, runs = transfer.lr_search(lambda lr: {"final": {"val": {"accuracy": scores[lr]}}},
+                                    [0.01, 0.001, 0.0001])
+    assert best == 0.001 and set(runs) == {"0.01", "0.001", "0.0001"}
+
+
+def test_contrast_samples():
+    labels = [0, 1, 0, 1, 1, 0]
+    best = [0, 1, 0, 0, 1, 0]
+    worst = [1, 0, 0, 1, 0, 1]
+    assert transfer.contrast_samples(labels, best, worst, count=2) == [0, 1]
+    assert transfer.contrast_samples(labels, best, worst, count=5, per_class=(0, 1)) == \
+        {0: [0, 5], 1: [1, 4]}
+
+
+@needs_extra
+def test_logistic_regression_and_xgboost_on_separable_data():
+    x, y = _easy_images(80)
+    flat = x.reshape(len(x), -1)[:, :20]
+    lr = transfer.logistic_regression(flat[:60], y[:60], flat[60:], y[60:])
+    assert lr["test_accuracy"] == 1.0 and lr["test_predictions"] == y[60:].tolist()
+    xgb = transfer.xgboost_pixels(x[:60, :4, :4], y[:60], x[60:, :4, :4], y[60:], n_estimators=5)
+    assert xgb["test_accuracy"] == 1.0

@@ -1,0 +1,45 @@
+"""tfdl.training.loop.train with many steps per execution: every step's loss, validation steps,
+the same first epoch, an exact step budget."""
+
+from tfdl import callbacks as cb
+from tfdl import training
+from tfdl.models import mlp
+
+import keras
+import numpy as np
+import pytest
+from conftest import two_class_points as _toy
+
+
+@pytest.mark.parametrize("steps_per_execution", [1, 10])
+def test_every_step_loss_recorded_with_many_steps_per_execution(steps_per_execution):
+    x, y = _toy()
+    model = training.compile_model(mlp(2, [8], 2), 0.05, optimizer="sgd")
+    val = cb.ValidateEvery(x, y, "sparse_categorical_crossentropy", every=11)
+    result = training.train(model, x, y, batch_size=5, epochs=3, callbacks=[val],
+                            steps_per_execution=steps_per_execution)
+    assert result.steps == 3 * 21  # 103 examples in batches of 5: 21 steps per epoch
+    assert len(result.epoch_losses) == 3
+    assert int(model.optimizer.iterations.numpy()) == 63
+    # Executions end at each epoch's end (step 21, 42, 63): validation fires at the first
+    # execution end at/after each multiple of 11, and is told the true step.
+    expected = ([0, 11, 22, 33, 44, 55] if steps_per_execution == 1 else [0, 20, 31, 41, 52, 62])
+    assert val.history["step"] == expected
+
+
+def test_first_epoch_identical_with_and_without_steps_per_execution():
+    x, y = _toy()
+    losses = []
+    for k in (1, 7):
+        keras.utils.set_random_seed(0)
+        model = training.compile_model(mlp(2, [8], 2), 0.05, optimizer="sgd")
+        losses.append(training.train(model, x, y, batch_size=5, epochs=1, seed=3,
+                                     steps_per_execution=k).losses)
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5)
+
+
+def test_step_budget_with_many_steps_per_execution_is_exact():
+    x, y = _toy()
+    model = training.compile_model(mlp(2, [8], 2), 0.05, optimizer="sgd")
+    result = training.train(model, x, y, batch_size=5, steps=45, steps_per_execution=20)
+    assert result.steps == 45 and int(model.optimizer.iterations.numpy()) == 45
