@@ -68,14 +68,10 @@ needs_data = pytest.mark.skipif(not os.environ.get("TFDL_DATA_DIR"),
                                 reason="TFDL_DATA_DIR unset: the CIFAR-10 stand-in is needed")
 
 
-def _load_script():
-    return load_script("ex4_mlp_cnn")
-
-
 @needs_extra
 @needs_data
-def test_quick_profile(tmp_path):
-    script = _load_script()
+def test_cnn_quick_profile(tmp_path):
+    script = load_script("ex4_mlp_cnn")
     record = script.REPORT.run(profile="quick", only=CNN_EXPERIMENTS, logdir=tmp_path)
     rows = {r["id"]: r for r in record["headlines"]}
     assert rows["standin.cache"]["verdict"] == claims.PASS
@@ -110,7 +106,7 @@ def test_quick_profile(tmp_path):
 def test_real_protocol_path_on_generated_faces(tmp_path):
     """The faces experiment's code path on generated images and randomly initialized
     "ImageNet" weights (quick profile: 64x64): every real row gets a number."""
-    script = _load_script()
+    script = load_script("ex4_mlp_cnn")
     rng = np.random.default_rng(0)
     for split in ("train", "val", "test"):
         for cls, shift in (("fake", 0), ("real", 80)):
@@ -134,8 +130,8 @@ def test_real_protocol_path_on_generated_faces(tmp_path):
 @pytest.mark.slow
 @needs_extra
 @needs_data
-def test_full_profile(tmp_path):
-    script = _load_script()
+def test_cnn_full_profile(tmp_path):
+    script = load_script("ex4_mlp_cnn")
     record = script.REPORT.run(profile="full", only=CNN_EXPERIMENTS, logdir=tmp_path)
     failed = [r["id"] for r in record["headlines"] if r["verdict"] == claims.FAIL]
     # the recorded full run (README, "HUJI Ex4"): XGBoost, not the fine-tuned ResNet, is best
