@@ -86,6 +86,12 @@ def report(title, rows, flops, peak):
         print(f"  {name:<28} {seconds:8.2f} s   {seconds / ref:5.2f}x reference   "
               f"{floor / seconds:6.1%} of floor")
     print(f"  ({load()})", flush=True)
+    if os.environ.get("TFDL_BENCH_JSON"):  # benchmarks/all.py collects every benchmark's rows
+        import json
+
+        with open(os.environ["TFDL_BENCH_JSON"], "a") as out:
+            out.write(json.dumps({"title": title, "seconds": rows, "floor_s": floor,
+                                  "peak_gflops": peak / 1e9, "load": os.getloadavg()[0]}) + "\n")
 
 
 def timed(fn, *args, **kwargs):

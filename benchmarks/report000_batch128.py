@@ -103,8 +103,9 @@ def main():
     _speed.report(f"report 000, batch 128: {steps} Adam steps + {steps + 1} validations of "
                   "10,000 images", {"tfdl (experiment function)": tfdl_s, "reference": ref_s},
                   flops, peak)
-    print(f"  tfdl training only (its wall_s): {metrics['wall_s']['128']:.2f} s; "
-          f"test accuracy tfdl {metrics['test_accuracy']['128']:.4f}, reference {final[3]:.4f}")
+    run = metrics["runs"][str(BATCH)]
+    print(f"  tfdl training only (its wall_s): {run['wall_s']:.2f} s; "
+          f"test accuracy tfdl {run['final']['test']['accuracy']:.4f}, reference {final[3]:.4f}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,89 @@
+"""Every report's costliest experiment at full protocol, through tfdl and through its
+hand-written reference, one benchmark after another (each in its own process), then one
+markdown table: time of each path, tfdl / reference, and the fraction of the FLOP floor each
+reaches. The table is what README's Speed section shows; take it on an idle machine (the load
+average is printed with every row: other jobs inflate both paths, unevenly).
+
+    TFDL_DATA_DIR=../shared/data python benchmarks/all.py                # full protocol, hours
+    TFDL_DATA_DIR=../shared/data python benchmarks/all.py --look         # each one's quick look
+    python benchmarks/all.py --only report004_learning_rate --out speed.md
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# Each costliest experiment (README, Speed) and the arguments of its quick look.
+BENCHMARKS = {
+    "report004_learning_rate": ["--steps", "1000", "--lrs", "2"],
+    "report004_early_stopping": ["--steps", "2000"],
+    "report000_batch128": ["--epochs", "1"],
+    "report000_regularization": ["--epochs", "1", "--final-epochs", "1", "--decays", "2"],
+    "report001_four_tests": ["--epochs", "2", "--inits", "1"],
+    "report002_parameters": ["--epochs", "1", "--budgets", "4000,1000000"],
+    "report003_depth_width": ["--epochs", "2", "--configs", "1,7"],
+}
+NEEDS_DATA = {"report001_four_tests", "report003_depth_width"}
+
+
+def table(rows):
+    """Markdown: one line per benchmark, from the JSON lines `_speed.report` writes."""
+    out = ["| workload | tfdl | reference | tfdl / reference | floor / time: tfdl, reference "
+           "| load average |", "|---|---|---|---|---|---|"]
+    for row in rows:
+        seconds = row["seconds"]
+        ref = seconds["reference"]
+        tfdl = next(v for k, v in seconds.items() if k != "reference")
+        out.append(f"| {row['title']} | {tfdl:.1f} s | {ref:.1f} s | {tfdl / ref:.2f}× | "
+                   f"{row['floor_s'] / tfdl:.0%}, {row['floor_s'] / ref:.0%} | {row['load']:.1f} |")
+    return "\n".join(out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--look", action="store_true",
+                        help="each benchmark's quick look (minutes), not the full protocol")
+    parser.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), metavar="NAME",
+                        help=f"some of: {', '.join(BENCHMARKS)}")
+    parser.add_argument("--out", type=Path, help="also write the table to this file")
+    args = parser.parse_args(argv)
+    names = args.only or list(BENCHMARKS)
+    if not os.environ.get("TFDL_DATA_DIR") and NEEDS_DATA & set(names):
+        parser.error("TFDL_DATA_DIR is unset: " + ", ".join(sorted(NEEDS_DATA & set(names)))
+                     + " read the data directory (../shared/data)")
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores at the start"
+          + ("" if os.getloadavg()[0] < 0.5 else ": not idle, times will be inflated"),
+          file=sys.stderr)
+    failed = []
+    with tempfile.TemporaryDirectory() as tmp:
+        collected = Path(tmp) / "rows.jsonl"
+        env = {**os.environ, "TFDL_BENCH_JSON": str(collected)}
+        for name in names:
+            command = [sys.executable, str(HERE / f"{name}.py")]
+            command += BENCHMARKS[name] if args.look else []
+            print(f"== {name} {' '.join(command[2:])}", file=sys.stderr, flush=True)
+            start = time.perf_counter()
+            if subprocess.run(command, env=env).returncode != 0:
+                failed.append(name)
+            print(f"   ({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
+        rows = ([json.loads(line) for line in collected.read_text().splitlines()]
+                if collected.exists() else [])
+    text = table(rows)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
