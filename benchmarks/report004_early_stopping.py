@@ -1,7 +1,7 @@
 """Benchmark: report 004 (hw2_init_variance) early-stopping part at full protocol — its costliest
 experiment.
 
-784-256 sigmoid-10 softmax, N(0, 0.1) weights, zero biases, ½ squared error, plain SGD at lr 2,
+784-256 sigmoid-10 softmax, N(0, variance 0.1) weights, zero biases, ½ squared error, SGD at lr 2,
 batch 1000 from 55,000 MNIST images (reshuffled each pass), 100,000 steps; test cross-entropy and
 accuracy on 10,000 images at step 0 and every 100 steps, validation cross-entropy on 5,000 images
 every 1,000 steps (early stopping reads it with a patience of 10). Timed two ways in one process:
