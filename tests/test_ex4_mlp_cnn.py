@@ -90,7 +90,7 @@ def test_cnn_quick_profile(tmp_path):
     assert m["sizes"] == {"train": 256, "val": 256, "test": 256}
     assert m["pretrain"]["examples"] == 256 and not m["pretrain"]["cached"]
     assert m["chosen_lr"] in (0.01, 0.001, 0.0001)
-    assert all(0.0 <= m["test_accuracy"][r] <= 1.0 for r in script.ROWS)
+    assert all(0.0 <= m["test_accuracy"][r] <= 1.0 for r in transfer.ROWS)
     assert (tmp_path / "standin_best_right_worst_wrong.png").is_file()
     # a rerun finds the cached pretraining instead of training again
     build = lambda: resnet18((32, 32, 3), classes=8, width=script.PROFILES["quick"]["cnn_width"])  # noqa: E731
@@ -120,8 +120,8 @@ def test_real_protocol_path_on_generated_faces(tmp_path):
                                options={"faces_dir": str(tmp_path / "faces"),
                                         "resnet18_weights": str(tmp_path / "w.npz")})
     rows = {r["id"]: r for r in record["headlines"]}
-    assert all(rows[f"faces.{r}"]["verdict"] in (claims.PASS, claims.FAIL) for r in script.ROWS)
-    assert all(0.0 <= rows[f"faces.{r}"]["reproduced"] <= 1.0 for r in script.ROWS)
+    assert all(rows[f"faces.{r}"]["verdict"] in (claims.PASS, claims.FAIL) for r in transfer.ROWS)
+    assert all(0.0 <= rows[f"faces.{r}"]["reproduced"] <= 1.0 for r in transfer.ROWS)
     assert rows["faces.lr"]["reproduced"] in script.CNN_LEARNING_RATES
     m = record["experiments"]["faces"]["0"]["metrics"]
     assert m["sizes"] == {"train": 8, "val": 8, "test": 8} and m["class_names"] == ["fake", "real"]
