@@ -193,6 +193,24 @@ def test_cli_errors_are_one_line_with_exit_2(tmp_path, capsys):
     assert cli.main(["report", str(tmp_path / "nothing.json")]) == 2
 
 
+def test_help_lists_experiments_in_one_column_however_long_their_names(capsys):
+    report = Report("toy", report_file="none.txt", title="toy", profiles={"full": {}})
+
+    @report.experiment
+    def a_rather_long_experiment_name(ctx):
+        """The long one."""
+
+    @report.experiment
+    def short(ctx):
+        """The short one."""
+
+    with pytest.raises(SystemExit):
+        report.main(["--help"])
+    out = capsys.readouterr().out
+    columns = {line.index("The ") for line in out.splitlines() if line.endswith(" one.")}
+    assert len(columns) == 1 and columns.pop() > len("  a_rather_long_experiment_name")
+
+
 def test_cli_report_prints_table(tmp_path, capsys):
     report = _toy_report([])
     assert report.main(["--logdir", str(tmp_path), "--jobs", "1"]) == 1  # two claims fail

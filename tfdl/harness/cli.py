@@ -56,9 +56,15 @@ _positive_int = _number_at_least(int, 1, "a whole number")
 _nonnegative_float = _number_at_least(float, 0, "a number")
 
 
+def _experiment_lines(report):
+    """One line per experiment: its name, in a column as wide as the longest, and its doc."""
+    width = max((len(name) for name in report.experiments), default=0)
+    return [f"  {e.name:<{width}}  {e.doc}" for e in report.experiments.values()]
+
+
 def report_parser(report, prog=None):
     """The argument parser every reproduction script shares."""
-    experiments = "\n".join(f"  {e.name:<22} {e.doc}" for e in report.experiments.values())
+    experiments = "\n".join(_experiment_lines(report))
     parser = argparse.ArgumentParser(
         prog=prog or f"{report.name}.py",
         description=f"Reproduces {report.title} (shared/reports/{report.report_file}).",
@@ -245,8 +251,7 @@ def _list():
     for name, path in scripts.items():
         report = _load(path)
         print(f"{name}: {report.title} (shared/reports/{report.report_file})")
-        for experiment in report.experiments.values():
-            print(f"  {experiment.name:<22} {experiment.doc}")
+        print("\n".join(_experiment_lines(report)))
     return 0
 
 
