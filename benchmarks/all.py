@@ -7,6 +7,11 @@ average is printed with every row: other jobs inflate both paths, unevenly).
     TFDL_DATA_DIR=../shared/data python benchmarks/all.py                # full protocol, hours
     TFDL_DATA_DIR=../shared/data python benchmarks/all.py --look         # each one's quick look
     python benchmarks/all.py --only report004_learning_rate --out speed.md
+    TFDL_DATA_DIR=../shared/data python benchmarks/all.py --record results/speed/benchmarks.json
+    tfdl readme        # README's Speed table from that record
+
+`--record` keeps the rows with the machine, versions, commit and load average (one benchmark
+that fails leaves no record).
 """
 
 import argparse
@@ -17,6 +22,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from tfdl.harness import experiment, results
 
 HERE = Path(__file__).resolve().parent
 
@@ -33,19 +40,6 @@ BENCHMARKS = {
 NEEDS_DATA = {"report001_four_tests", "report003_depth_width"}
 
 
-def table(rows):
-    """Markdown: one line per benchmark, from the JSON lines `_speed.report` writes."""
-    out = ["| workload | tfdl | reference | tfdl / reference | floor / time: tfdl, reference "
-           "| load average |", "|---|---|---|---|---|---|"]
-    for row in rows:
-        seconds = row["seconds"]
-        ref = seconds["reference"]
-        tfdl = next(v for k, v in seconds.items() if k != "reference")
-        out.append(f"| {row['title']} | {tfdl:.1f} s | {ref:.1f} s | {tfdl / ref:.2f}× | "
-                   f"{row['floor_s'] / tfdl:.0%}, {row['floor_s'] / ref:.0%} | {row['load']:.1f} |")
-    return "\n".join(out)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -54,13 +48,18 @@ def main(argv=None):
     parser.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), metavar="NAME",
                         help=f"some of: {', '.join(BENCHMARKS)}")
     parser.add_argument("--out", type=Path, help="also write the table to this file")
+    parser.add_argument("--record", type=Path, metavar="JSON",
+                        help="also write the rows with their provenance (README's Speed table "
+                             f"is generated from {results.SPEED_FILE})")
     args = parser.parse_args(argv)
     names = args.only or list(BENCHMARKS)
     if not os.environ.get("TFDL_DATA_DIR") and NEEDS_DATA & set(names):
         parser.error("TFDL_DATA_DIR is unset: " + ", ".join(sorted(NEEDS_DATA & set(names)))
                      + " read the data directory (../shared/data)")
-    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores at the start"
-          + ("" if os.getloadavg()[0] < 0.5 else ": not idle, times will be inflated"),
+    load_at_start = os.getloadavg()[0]
+    provenance = experiment._provenance()
+    print(f"load average {load_at_start:.2f} on {os.cpu_count()} cores at the start"
+          + ("" if load_at_start < 0.5 else ": not idle, times will be inflated"),
           file=sys.stderr)
     failed = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -76,13 +75,30 @@ def main(argv=None):
             print(f"   ({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
         rows = ([json.loads(line) for line in collected.read_text().splitlines()]
                 if collected.exists() else [])
-    text = table(rows)
+    text = results.speed_table(rows)
     print(text)
     if args.out:
         args.out.write_text(text + "\n")
+    if args.record and not failed:
+        args.record.parent.mkdir(parents=True, exist_ok=True)
+        experiment.write_json_atomic(args.record, {
+            "kind": "speed", "look": args.look, **provenance, "commit": _commit(),
+            "load_at_start": load_at_start, "rows": rows})
+        print(f"wrote {args.record}", file=sys.stderr)
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _commit():
+    """The checkout's commit, "+dirty" when tracked files differ from it ("?" outside git)."""
+    def git(*command):
+        return subprocess.run(["git", *command], cwd=HERE, capture_output=True, text=True)
+    head = git("rev-parse", "--short", "HEAD")
+    if head.returncode != 0:
+        return "?"
+    dirty = git("status", "--porcelain", "--untracked-files=no").stdout.strip()
+    return head.stdout.strip() + ("+dirty" if dirty else "")
 
 
 if __name__ == "__main__":

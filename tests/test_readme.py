@@ -34,9 +34,9 @@ def test_readme_summary_and_notes_are_generated_from_the_committed_records():
     for name in calibrations:
         assert f"<!-- calibration: {name} -->" in readme, f"README has no block for {name}"
     synced, _ = results.sync(readme, records, results.report_titles(), ROOT / "docs" / "notes",
-                             calibrations)
+                             calibrations, results.load_speed(ROOT / results.SPEED_FILE))
     assert results.without_stale(synced) == results.without_stale(readme), (
-        "README's summary table, notes or calibration tables differ from results/: run "
+        "README's summary table, notes, calibration or speed tables differ from results/: run "
         "`tfdl readme`")
 
 
@@ -90,3 +90,20 @@ def test_summary_counts_each_kind_and_notes_take_their_numbers_from_the_record()
     readme = "<!-- results-summary -->\nold\n<!-- /results-summary -->\n"
     text, changed = results.sync(readme, {"toy": record}, {"toy": ("007", "Toy")})
     assert changed == ["summary"] and "| 007 Toy |" in text and "stale table" not in text
+
+
+def test_speed_table_is_generated_from_the_benchmark_record():
+    rows = [{"title": "004 lr part", "seconds": {"tfdl": 220.0, "reference": 200.0},
+             "floor_s": 150.0, "peak_gflops": 170.0, "load": 0.1}]
+    record = {"kind": "speed", "look": False, "rows": rows, "started": "2026-11-28T09:00:00",
+              "machine": "x86_64, 2 CPU cores, no GPU", "commit": "abc1234",
+              "versions": {"tensorflow": "2.21.0", "keras": "3.15.1"}, "load_at_start": 0.05}
+    readme = "# Speed\n<!-- speed -->\nNo record yet.\n<!-- /speed -->\nmore\n"
+    text, changed = results.sync(readme, {}, speed=record)
+    assert changed == ["speed"] and "No record yet" not in text and text.endswith("more\n")
+    assert "| 004 lr part | 220.0 s | 200.0 s | 1.10× | 68%, 75% | 0.1 |" in text
+    assert "full protocol; 2026-11-28, x86_64, 2 CPU cores" in text and "abc1234" in text
+    assert results.sync(text, {}, speed=record) == (text, [])  # regenerating changes nothing
+    assert results.sync(readme, {}) == (readme, [])  # without a record the block stays
+    look = results.speed_block({**record, "look": True})
+    assert look.split("\n")[-2].startswith("each benchmark's quick look, not the full protocol")

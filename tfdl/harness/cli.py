@@ -12,9 +12,9 @@ usage:
     tfdl record LOGDIR… [--to DIR]  compact records of full runs for the repository
                                   (default results/<report>.json); a search's folder
                                   (logs/NAME-calibrate-full): results/calibration/NAME.json
-    tfdl readme [--check]         README result blocks, summary table, FAIL notes and
-                                  calibration tables regenerated from results/ (notes:
-                                  docs/notes/)
+    tfdl readme [--check]         README result blocks, summary table, FAIL notes,
+                                  calibration tables and the Speed table regenerated from
+                                  results/ (notes: docs/notes/)
     tfdl report --against RECORD [RESULTS.json]
                                   your run (default: your latest, logs/<report>[-quick]/) claim
                                   by claim against a committed record (results/<report>.json):
@@ -621,7 +621,8 @@ def _readme(args):
     records = results.load_records(readme.parent / "results")
     text, changed = results.sync(
         readme.read_text(), records, results.report_titles(), readme.parent / "docs" / "notes",
-        results.load_calibrations(readme.parent / results.CALIBRATION_FOLDER))
+        results.load_calibrations(readme.parent / results.CALIBRATION_FOLDER),
+        results.load_speed(readme.parent / results.SPEED_FILE))
     if check:
         if changed:
             print(f"{readme}: blocks differ from their records: {', '.join(changed)} "

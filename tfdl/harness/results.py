@@ -19,6 +19,11 @@ A calibration search's ranked table (and its `--confirm` rerun, when there is on
 the same way, `tfdl record logs/NAME-calibrate-full` -> `results/calibration/NAME.json`, and shown
 between `<!-- calibration: NAME -->` and `<!-- /calibration -->` (NAME-SEARCH for a named
 search): its best rows, whether the search has finished, the confirmation table.
+
+The Speed table is generated the same way from the record `benchmarks/all.py --record` writes
+(`results/speed/benchmarks.json`: each costliest experiment timed through tfdl and through its
+hand-written reference, with the FLOP floor, the load average, machine, versions and commit),
+between `<!-- speed -->` and `<!-- /speed -->`.
 """
 
 import json
@@ -38,8 +43,10 @@ _SUMMARY = re.compile(r"(<!-- results-summary -->\n)(?P<body>.*?)(<!-- /results-
 _NOTES = re.compile(r"(<!-- notes: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /notes -->)", re.S)
 _CALIBRATION = re.compile(
     r"(<!-- calibration: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /calibration -->)", re.S)
+_SPEED = re.compile(r"(<!-- speed -->\n)(?P<body>.*?)(<!-- /speed -->)", re.S)
 _PLACEHOLDER = re.compile(r"\{([\w.-]+)\}")
 CALIBRATION_FOLDER = "results/calibration"
+SPEED_FILE = "results/speed/benchmarks.json"
 SHOWN_TRIALS = 10  # the README shows the best rows of a search; the file has them all
 
 
@@ -159,11 +166,12 @@ def notes(template, record):
     return _PLACEHOLDER.sub(lambda m: per_seed(record, m.group(1)), template)
 
 
-def sync(readme_text, records, reports=None, notes_dir=None, calibrations=None):
+def sync(readme_text, records, reports=None, notes_dir=None, calibrations=None, speed=None):
     """`readme_text` with every block whose record is in `records` (by report name)
     regenerated, the summary table (with `reports`, see `summary_table`), the notes blocks
-    (templates in `notes_dir`) and the calibration blocks (`calibrations`, see
-    `load_calibrations`); returns `(text, names of blocks changed)`."""
+    (templates in `notes_dir`), the calibration blocks (`calibrations`, see
+    `load_calibrations`) and the Speed table (`speed`, `load_speed`'s record); returns
+    `(text, names of blocks changed)`."""
     changed = []
 
     def notes_of(name):
@@ -183,6 +191,9 @@ def sync(readme_text, records, reports=None, notes_dir=None, calibrations=None):
         text = _regenerate(_CALIBRATION, text, changed, lambda name: f"calibration: {name}",
                            lambda name: calibration_block(calibrations[name])
                            if name in calibrations else None)
+    if speed is not None:
+        text = _regenerate(_SPEED, text, changed, lambda name: "speed",
+                           lambda name: speed_block(speed))
     return text, changed
 
 
@@ -200,6 +211,39 @@ def _regenerate(pattern, text, changed, label, render):
         return match.group(1) + body + match.group(match.re.groups)
 
     return pattern.sub(replace, text)
+
+
+def speed_table(rows):
+    """Markdown: one line per benchmark (`benchmarks/_speed.report`'s rows): each path's time,
+    tfdl / reference, the fraction of the FLOP floor each reaches, the load average."""
+    out = ["| workload | tfdl | reference | tfdl / reference | floor / time: tfdl, reference "
+           "| load average |", "|---|---|---|---|---|---|"]
+    for row in rows:
+        seconds = row["seconds"]
+        ref = seconds["reference"]
+        tfdl = next(v for k, v in seconds.items() if k != "reference")
+        out.append(f"| {row['title']} | {tfdl:.1f} s | {ref:.1f} s | {tfdl / ref:.2f}× | "
+                   f"{row['floor_s'] / tfdl:.0%}, {row['floor_s'] / ref:.0%} | {row['load']:.1f} |")
+    return "\n".join(out)
+
+
+def speed_block(record):
+    """The README's Speed table and the line that says where and how it was measured."""
+    versions = record.get("versions", {})
+    what = ("each benchmark's quick look, not the full protocol" if record.get("look")
+            else "full protocol")
+    return (speed_table(record["rows"]) + "\n\n"
+            f"{what}; {record.get('started', '?')[:10]}, {record.get('machine', '?')}, "
+            f"TensorFlow {versions.get('tensorflow', '?')}, Keras {versions.get('keras', '?')}, "
+            f"commit {record.get('commit', '?')}; load average {record['load_at_start']:.2f} "
+            "at the start. Generated from `results/speed/benchmarks.json` by `tfdl readme`; "
+            "`python benchmarks/all.py --record results/speed/benchmarks.json` retakes it.\n")
+
+
+def load_speed(path=SPEED_FILE):
+    """The committed speed record, or None when there is none."""
+    path = Path(path)
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def report_titles():
