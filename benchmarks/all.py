@@ -10,8 +10,10 @@ average is printed with every row: other jobs inflate both paths, unevenly).
     TFDL_DATA_DIR=../shared/data python benchmarks/all.py --record results/speed/benchmarks.json
     tfdl readme        # README's Speed table from that record
 
-`--record` keeps the rows with the machine, versions, commit and load average (one benchmark
-that fails leaves no record).
+`--record` keeps each benchmark's rows as soon as it finishes, with its start time, commit and
+load average, under the record's machine and versions; a later `--record` with `--only` replaces
+those benchmarks and keeps the others (a record from another machine, versions or protocol is
+started anew).
 """
 
 import argparse
@@ -49,45 +51,68 @@ def main(argv=None):
                         help=f"some of: {', '.join(BENCHMARKS)}")
     parser.add_argument("--out", type=Path, help="also write the table to this file")
     parser.add_argument("--record", type=Path, metavar="JSON",
-                        help="also write the rows with their provenance (README's Speed table "
-                             f"is generated from {results.SPEED_FILE})")
+                        help="also keep each benchmark's rows with their provenance in this "
+                             "record, replacing only the benchmarks run now (README's Speed "
+                             f"table is generated from {results.SPEED_FILE})")
     args = parser.parse_args(argv)
     names = args.only or list(BENCHMARKS)
     if not os.environ.get("TFDL_DATA_DIR") and NEEDS_DATA & set(names):
         parser.error("TFDL_DATA_DIR is unset: " + ", ".join(sorted(NEEDS_DATA & set(names)))
                      + " read the data directory (../shared/data)")
-    load_at_start = os.getloadavg()[0]
-    provenance = experiment._provenance()
-    print(f"load average {load_at_start:.2f} on {os.cpu_count()} cores at the start"
-          + ("" if load_at_start < 0.5 else ": not idle, times will be inflated"),
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores at the start"
+          + ("" if os.getloadavg()[0] < 0.5 else ": not idle, times will be inflated"),
           file=sys.stderr)
-    failed = []
+    record = _record_to_extend(args.record, args.look) if args.record else None
+    failed, rows = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        collected = Path(tmp) / "rows.jsonl"
-        env = {**os.environ, "TFDL_BENCH_JSON": str(collected)}
         for name in names:
+            collected = Path(tmp) / f"{name}.jsonl"
             command = [sys.executable, str(HERE / f"{name}.py")]
             command += BENCHMARKS[name] if args.look else []
             print(f"== {name} {' '.join(command[2:])}", file=sys.stderr, flush=True)
+            entry = {"started": experiment._provenance()["started"], "commit": _commit(),
+                     "load_at_start": os.getloadavg()[0]}
             start = time.perf_counter()
-            if subprocess.run(command, env=env).returncode != 0:
+            done = subprocess.run(command, env={**os.environ, "TFDL_BENCH_JSON": str(collected)})
+            entry["wall_s"] = time.perf_counter() - start
+            print(f"   ({entry['wall_s']:.0f} s)", file=sys.stderr, flush=True)
+            if done.returncode != 0 or not collected.exists():
                 failed.append(name)
-            print(f"   ({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
-        rows = ([json.loads(line) for line in collected.read_text().splitlines()]
-                if collected.exists() else [])
+                continue
+            entry["rows"] = [json.loads(line) for line in collected.read_text().splitlines()]
+            rows += entry["rows"]
+            if record is not None:  # each finished benchmark is kept at once
+                record["benchmarks"][name] = entry
+                record["benchmarks"] = {n: record["benchmarks"][n] for n in BENCHMARKS
+                                        if n in record["benchmarks"]}
+                experiment.write_json_atomic(args.record, record)
     text = results.speed_table(rows)
     print(text)
     if args.out:
         args.out.write_text(text + "\n")
-    if args.record and not failed:
-        args.record.parent.mkdir(parents=True, exist_ok=True)
-        experiment.write_json_atomic(args.record, {
-            "kind": "speed", "look": args.look, **provenance, "commit": _commit(),
-            "load_at_start": load_at_start, "rows": rows})
-        print(f"wrote {args.record}", file=sys.stderr)
+    if record is not None:
+        print(f"{args.record}: {', '.join(record['benchmarks']) or 'no benchmark'}",
+              file=sys.stderr)
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _record_to_extend(path, look):
+    """The speed record at `path` when it was taken the same way (full protocol or quick looks)
+    on the same machine and versions: the benchmarks run now replace theirs and the others stay.
+    Otherwise a new, empty one."""
+    provenance = experiment._provenance()
+    same = {"kind": "speed", "look": look, "machine": provenance["machine"],
+            "versions": {k: provenance["versions"][k] for k in ("tensorflow", "keras", "numpy")}}
+    if path.is_file():
+        old = json.loads(path.read_text())
+        if all(old.get(k) == v for k, v in same.items()):
+            return old
+        print(f"{path}: taken on another machine, versions or protocol; starting it anew",
+              file=sys.stderr)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return {**same, "benchmarks": {}}
 
 
 def _commit():

@@ -93,16 +93,23 @@ def test_summary_counts_each_kind_and_notes_take_their_numbers_from_the_record()
 
 
 def test_speed_table_is_generated_from_the_benchmark_record():
-    rows = [{"title": "004 lr part", "seconds": {"tfdl": 220.0, "reference": 200.0},
-             "floor_s": 150.0, "peak_gflops": 170.0, "load": 0.1}]
-    record = {"kind": "speed", "look": False, "rows": rows, "started": "2026-11-28T09:00:00",
-              "machine": "x86_64, 2 CPU cores, no GPU", "commit": "abc1234",
-              "versions": {"tensorflow": "2.21.0", "keras": "3.15.1"}, "load_at_start": 0.05}
+    def entry(title, tfdl, day, commit, load):
+        return {"rows": [{"title": title, "seconds": {"tfdl": tfdl, "reference": 200.0},
+                          "floor_s": 150.0, "peak_gflops": 170.0, "load": 0.1}],
+                "started": f"2026-11-{day}T09:00:00+00:00", "commit": commit,
+                "load_at_start": load, "wall_s": 500.0}
+
+    record = {"kind": "speed", "look": False, "machine": "x86_64, 2 CPU cores, no GPU",
+              "versions": {"tensorflow": "2.21.0", "keras": "3.15.1", "numpy": "2.4.6"},
+              "benchmarks": {"a": entry("004 lr part", 220.0, 28, "abc1234", 0.05),
+                             "b": entry("003 grid", 300.0, 29, "def5678", 0.2)}}
     readme = "# Speed\n<!-- speed -->\nNo record yet.\n<!-- /speed -->\nmore\n"
     text, changed = results.sync(readme, {}, speed=record)
     assert changed == ["speed"] and "No record yet" not in text and text.endswith("more\n")
-    assert "| 004 lr part | 220.0 s | 200.0 s | 1.10× | 68%, 75% | 0.1 |" in text
-    assert "full protocol; 2026-11-28, x86_64, 2 CPU cores" in text and "abc1234" in text
+    assert "| 004 lr part | 220.0 s | 200.0 s | 1.10× | 68%, 75% | 0.1 |\n| 003 grid |" in text
+    assert ("full protocol; 2 benchmark(s), measured 2026-11-28 to 2026-11-29 on x86_64, 2 CPU "
+            "cores") in text
+    assert "commit abc1234, def5678; load average at a benchmark's start ≤ 0.20" in text
     assert results.sync(text, {}, speed=record) == (text, [])  # regenerating changes nothing
     assert results.sync(readme, {}) == (readme, [])  # without a record the block stays
     look = results.speed_block({**record, "look": True})

@@ -228,16 +228,22 @@ def speed_table(rows):
 
 
 def speed_block(record):
-    """The README's Speed table and the line that says where and how it was measured."""
+    """The README's Speed table (every benchmark's rows, in the record's order) and the lines
+    that say where, when and how it was measured."""
+    entries = list(record["benchmarks"].values())
     versions = record.get("versions", {})
     what = ("each benchmark's quick look, not the full protocol" if record.get("look")
             else "full protocol")
-    return (speed_table(record["rows"]) + "\n\n"
-            f"{what}; {record.get('started', '?')[:10]}, {record.get('machine', '?')}, "
-            f"TensorFlow {versions.get('tensorflow', '?')}, Keras {versions.get('keras', '?')}, "
-            f"commit {record.get('commit', '?')}; load average {record['load_at_start']:.2f} "
-            "at the start. Generated from `results/speed/benchmarks.json` by `tfdl readme`; "
-            "`python benchmarks/all.py --record results/speed/benchmarks.json` retakes it.\n")
+    dates = sorted({e["started"][:10] for e in entries})
+    when = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+    commits = list(dict.fromkeys(e["commit"] for e in entries))
+    return (speed_table([row for e in entries for row in e["rows"]]) + "\n\n"
+            f"{what}; {len(entries)} benchmark(s), measured {when}"
+            f" on {record.get('machine', '?')}, TensorFlow {versions.get('tensorflow', '?')}, "
+            f"Keras {versions.get('keras', '?')}, commit {', '.join(commits)}; load average at "
+            f"a benchmark's start ≤ {max(e['load_at_start'] for e in entries):.2f}. Generated "
+            "from `results/speed/benchmarks.json` by `tfdl readme`; `python benchmarks/all.py "
+            "--record results/speed/benchmarks.json [--only NAME…]` retakes it.\n")
 
 
 def load_speed(path=SPEED_FILE):
