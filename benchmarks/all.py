@@ -116,13 +116,15 @@ def _record_to_extend(path, look):
 
 
 def _commit():
-    """The checkout's commit, "+dirty" when tracked files differ from it ("?" outside git)."""
+    """The checkout's commit, "+dirty" when the code (not README or records) differs from it
+    ("?" outside git)."""
     def git(*command):
         return subprocess.run(["git", *command], cwd=HERE, capture_output=True, text=True)
     head = git("rev-parse", "--short", "HEAD")
     if head.returncode != 0:
         return "?"
-    dirty = git("status", "--porcelain", "--untracked-files=no").stdout.strip()
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "../tfdl", ".",
+                "../reproductions", "../setup.cfg", "../constraints.txt").stdout.strip()
     return head.stdout.strip() + ("+dirty" if dirty else "")
 
 
