@@ -17,6 +17,7 @@ started anew).
 """
 
 import argparse
+import datetime
 import json
 import os
 import subprocess
@@ -62,7 +63,8 @@ def main(argv=None):
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores at the start"
           + ("" if os.getloadavg()[0] < 0.5 else ": not idle, times will be inflated"),
           file=sys.stderr)
-    record = _record_to_extend(args.record, args.look) if args.record else None
+    provenance = experiment._provenance()  # machine and versions: once, not per benchmark
+    record = _record_to_extend(args.record, args.look, provenance) if args.record else None
     failed, rows = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
@@ -70,7 +72,8 @@ def main(argv=None):
             command = [sys.executable, str(HERE / f"{name}.py")]
             command += BENCHMARKS[name] if args.look else []
             print(f"== {name} {' '.join(command[2:])}", file=sys.stderr, flush=True)
-            entry = {"started": experiment._provenance()["started"], "commit": _commit(),
+            entry = {"started": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                         timespec="seconds"), "commit": _commit(),
                      "load_at_start": os.getloadavg()[0]}
             start = time.perf_counter()
             done = subprocess.run(command, env={**os.environ, "TFDL_BENCH_JSON": str(collected)})
@@ -98,11 +101,10 @@ def main(argv=None):
     return 1 if failed else 0
 
 
-def _record_to_extend(path, look):
+def _record_to_extend(path, look, provenance):
     """The speed record at `path` when it was taken the same way (full protocol or quick looks)
     on the same machine and versions: the benchmarks run now replace theirs and the others stay.
     Otherwise a new, empty one."""
-    provenance = experiment._provenance()
     same = {"kind": "speed", "look": look, "machine": provenance["machine"],
             "versions": {k: provenance["versions"][k] for k in ("tensorflow", "keras", "numpy")}}
     if path.is_file():
