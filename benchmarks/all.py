@@ -63,7 +63,7 @@ def main(argv=None):
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores at the start"
           + ("" if os.getloadavg()[0] < 0.5 else ": not idle, times will be inflated"),
           file=sys.stderr)
-    provenance = experiment._provenance()  # machine and versions: once, not per benchmark
+    provenance = experiment.provenance()  # machine and versions: once, not per benchmark
     record = _record_to_extend(args.record, args.look, provenance) if args.record else None
     failed, rows = [], []
     with tempfile.TemporaryDirectory() as tmp:

@@ -26,7 +26,7 @@ from tfdl.data import load_mnist
 from tfdl.harness.claims import PROTOCOL, Claim, equals, within
 from tfdl.harness.experiment import Report, seed_metrics
 from tfdl.models import count_params, mlp
-from tfdl.training.runs import final
+from tfdl.training.runs import final, fmt
 
 # ## From the report
 HIDDEN = [32]  # "a hidden layer of 32 units"
@@ -64,7 +64,7 @@ def accuracy(ctx):
     # split, curves per split, per-step training loss; see tfdl/training/fit.py).
     run = training.fit(model, splits, batch_size=100, epochs=ctx.config["epochs"], seed=ctx.seed,
                        curves=("val",), final=("test",), run_dir=ctx.run_dir("mlp"), label="mlp")
-    ctx.log(f"{run['steps']} steps, {run['wall_s']:.0f}s")
+    ctx.log(f"test accuracy {fmt(final(run))}, {run['steps']} steps, {run['wall_s']:.0f}s")
     return {**run, "params": count_params(model)}
 
 

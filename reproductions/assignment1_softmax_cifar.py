@@ -43,7 +43,7 @@ from tfdl.harness.claims import (
 )
 from tfdl.harness.experiment import Report, seed_metrics
 from tfdl.models import mlp, normal_init
-from tfdl.training.runs import any_diverged, final
+from tfdl.training.runs import any_diverged, final, fmt
 
 import keras
 import numpy as np
@@ -213,8 +213,8 @@ def four_tests(ctx):
                        jaggedness=jaggedness(run["curves"]["train"]["loss"]),
                        template_tv=template_tv(kernel), w_path=str(run_dir / "W.npy"))
             ctx.log(f"test {test} (lambda {lam:g}, eta {eta:g}) init {seed}: test accuracy "
-                    f"{run['final']['test']['accuracy']:.4f}, cost {run['test_cost']:.4f} "
-                    f"(cross-entropy {cross_entropy:.4f}), {run['wall_s']:.0f}s")
+                    f"{fmt(final(run))}, cost {fmt(run['test_cost'])} "
+                    f"(cross-entropy {fmt(cross_entropy)}), {run['wall_s']:.0f}s")
             runs.append(run)
         out[f"test{test}"] = runs[0]
         if test == 1:

@@ -54,7 +54,7 @@ from tfdl.harness.claims import OWN, Check, Claim, at_least, at_most, equals
 from tfdl.harness.experiment import Report, mean_metrics, seed_metrics
 from tfdl.models import functional_mlp, mlp
 from tfdl.training import transfer, transfer_claims
-from tfdl.training.runs import any_diverged, finite, last, run_diverged
+from tfdl.training.runs import any_diverged, fmt, last, run_diverged
 
 import keras
 import numpy as np
@@ -190,8 +190,8 @@ def _train(ctx, name, model, splits, epochs, batch_size=BATCH, **options):
     run = training.fit(model, splits, batch_size=batch_size, epochs=epochs, seed=ctx.seed,
                        curves=("val", "test"), final=("train",), train_points=400,
                        run_dir=ctx.run_dir(name), label=name, **options)
-    acc, loss = (round(v, 4) if finite(v) else None for v in (last(run), last(run, "loss")))
-    ctx.log(f"{name}: val acc {acc}, val loss {loss}, {run['steps']} steps at "
+    ctx.log(f"{name}: val acc {fmt(last(run))}, val loss {fmt(last(run, 'loss'))}, "
+            f"{run['steps']} steps at "
             f"{run['steps'] / run['wall_s']:.0f} steps/s" + " (diverged)" * run["diverged"])
     return run
 

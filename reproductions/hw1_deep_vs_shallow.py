@@ -54,7 +54,7 @@ from tfdl.harness.claims import OWN, PROTOCOL, Claim
 from tfdl.harness.experiment import Report, mean_metrics, seed_metrics
 from tfdl.models import count_params, mlp
 from tfdl.models.budget import budget_widths, mlp_params
-from tfdl.training.runs import final, last
+from tfdl.training.runs import final, fmt, last
 
 import keras
 import numpy as np
@@ -181,7 +181,7 @@ def simulate_function(ctx):
                                steps=ctx.config["function_steps"], seed=ctx.seed, final=(),
                                callbacks=[steps], label=f"{fname} {name}", train_points=400,
                                steps_per_execution=STEPS_PER_EXECUTION)
-            pred = model.predict(xu, verbose=0)
+            pred = training.predict(model, xu)
             run.update({
                 "final_mse": float(np.mean(steps.losses[-10:])),
                 "converged_step": _first_below(steps.losses, CONVERGED_MSE),
@@ -242,8 +242,8 @@ def train_on_mnist(ctx):
                            curves=("train", "test"), label=f"mnist {name}",
                            steps_per_execution=STEPS_PER_EXECUTION)
         out["runs"][name] = run
-        ctx.log(f"{name} {widths}: train {last(run, split='train'):.4f}, "
-                f"test {last(run, split='test'):.4f}")
+        ctx.log(f"{name} {widths}: train {fmt(last(run, split='train'))}, "
+                f"test {fmt(last(run, split='test'))}")
     return out
 
 
@@ -383,7 +383,7 @@ def gradient_almost_zero(ctx):
         loss = training.evaluate(model, x, y, loss="mse")["loss"]
         run["after_descent"] = {"train": {"loss": loss}}  # a regressor: no accuracy
         runs.append(run)
-        ctx.log(f"run {index}: loss {loss:.4f}, ||g|| {run['gradient_norm_before']:.2e} -> "
+        ctx.log(f"run {index}: loss {fmt(loss)}, ||g|| {run['gradient_norm_before']:.2e} -> "
                 f"{run['gradient_norm_after']:.2e}, minimal ratio {run['minimal_ratio']:.2f}")
     return {"runs": runs, "loss": [r["after_descent"]["train"]["loss"] for r in runs],
             **{key: [r[key] for r in runs]
@@ -457,8 +457,8 @@ def parameters_vs_generalization(ctx):
                            epochs=ctx.config["size_epochs"], seed=ctx.seed,
                            label=f"{budget:,} params", steps_per_execution=STEPS_PER_EXECUTION)
         runs.append({"params": count_params(model), "widths": widths, **run})
-        ctx.log(f"{runs[-1]['params']:,} params {widths}: train {final(run, split='train'):.4f}, "
-                f"test {final(run):.4f}")
+        ctx.log(f"{runs[-1]['params']:,} params {widths}: train {fmt(final(run, split='train'))}, "
+                f"test {fmt(final(run))}")
     return {"runs": runs, **_per_run(runs, "params", "widths")}
 
 
@@ -544,7 +544,7 @@ def flatness_sensitivity(ctx):
                    sensitivity=input_sensitivity(model, *splits["test"],
                                                  "sparse_categorical_crossentropy"))
         runs.append(run)
-        ctx.log(f"batch {batch}: test {run['final']['test']['accuracy']:.4f}, "
+        ctx.log(f"batch {batch}: test {fmt(final(run))}, "
                 f"sensitivity {run['sensitivity']:.4f}")
     return {"widths": widths, "params": runs[-1]["params"], "runs": runs,
             **_per_run(runs, "batch_size", "sensitivity")}

@@ -43,7 +43,7 @@ from tfdl.harness.claims import (
 )
 from tfdl.harness.experiment import Report, seed_metrics
 from tfdl.models import losses, mlp, normal_init
-from tfdl.training.runs import any_diverged, final, run_diverged
+from tfdl.training.runs import any_diverged, final, fmt, run_diverged
 
 import numpy as np
 
@@ -158,7 +158,7 @@ def initialization(ctx):
         run["saturation"] = saturation.fractions["layer_1"]
         run["layer_1_gradient"] = gradients.mean_abs["layer_1"]
         run["histograms_complete"] = _histograms_complete(run_dir, model)
-        ctx.log(f"{name}: test accuracy {final(run):.4f}, "
+        ctx.log(f"{name}: test accuracy {fmt(final(run))}, "
                 f"saturated {np.mean(run['saturation']):.2f}")
         out["runs"][name] = run
     out["steps"] = saturation.steps
@@ -240,7 +240,7 @@ def batch_size(ctx):
                            train_points=500, steps_per_execution=100)  # test curve inside
         run["test_cross_entropy"] = training.evaluate(model, *data["test"],
                                                       loss=REPORTED_LOSS)["loss"]
-        ctx.log(f"batch {batch}: test accuracy {final(run):.4f}, "
+        ctx.log(f"batch {batch}: test accuracy {fmt(final(run))}, "
                 f"loss noise {run['loss_noise']:.4f}")
         out["runs"][str(batch)] = run
     return out
@@ -284,7 +284,7 @@ def learning_rate(ctx):
                            train_points=500)
         run["test_cross_entropy"] = training.evaluate(model, *data["test"],
                                                       loss=REPORTED_LOSS)["loss"]
-        ctx.log(f"lr {lr:g}: test accuracy {final(run):.4f}")
+        ctx.log(f"lr {lr:g}: test accuracy {fmt(final(run))}")
         out["runs"][f"{lr:g}"] = run
     return out
 
@@ -370,7 +370,7 @@ def early_stopping(ctx):
     run["curves"]["val"] = {key: list(values) for key, values in validator.history.items()}
     run["stopping_step"] = stopper.best_step if stopper.stopped_step is not None else None
     run["best_validation_step"] = stopper.best_step
-    ctx.log(f"stopping step {run['stopping_step']}, test accuracy {final(run):.4f}")
+    ctx.log(f"stopping step {run['stopping_step']}, test accuracy {fmt(final(run))}")
     return run
 
 

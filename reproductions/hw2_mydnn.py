@@ -47,7 +47,7 @@ from tfdl.harness.claims import (
 )
 from tfdl.harness.experiment import Report, seed_metrics
 from tfdl.models import count_params, mlp
-from tfdl.training.runs import final
+from tfdl.training.runs import final, fmt
 from tfdl.training.tuning import grid_search
 
 import keras
@@ -226,7 +226,7 @@ def batch_size(ctx):
                            train_points=EVERY_STEP)
         runs[label] = {**run, "batch": batch}
         ctx.log(f"batch {label}: {run['steps']} iterations, test accuracy "
-                f"{run['final']['test']['accuracy']:.4f}, {run['wall_s']:.0f}s")
+                f"{fmt(final(run))}, {run['wall_s']:.0f}s")
     return {"runs": runs}
 
 
@@ -308,7 +308,7 @@ def regularization(ctx):
             "spread": max(accuracies) - min(accuracies),
         }
         ctx.log(f"{norm}: best decay {search.best_value:g}, test accuracy "
-                f"{final(search.best_metrics):.4f}")
+                f"{fmt(final(search.best_metrics))}")
 
     for norm in ("l1", "l2", "none"):
         decay = out["searches"][norm]["best_decay"] if norm != "none" else 0.0
@@ -318,7 +318,7 @@ def regularization(ctx):
                            run_dir=ctx.run_dir(f"final_{norm}"), label=f"final {norm}",
                            train_points=EVERY_STEP, steps_per_execution="epoch")
         out["runs"][norm] = {**run, "decay": decay}
-        ctx.log(f"final {norm}: test accuracy {run['final']['test']['accuracy']:.4f}")
+        ctx.log(f"final {norm}: test accuracy {fmt(final(run))}")
     return out
 
 
@@ -374,7 +374,7 @@ def architecture(ctx):
         weights = count_params(model, weights_only=True)
         rows[str(index + 1)] = {**run, "hidden": hidden, "weights": weights}
         ctx.log(f"row {index + 1} {hidden}: {weights:,} weights, test accuracy "
-                f"{run['final']['test']['accuracy']:.4f}, {run['wall_s']:.0f}s")
+                f"{fmt(final(run))}, {run['wall_s']:.0f}s")
     return {"rows": rows}
 
 
@@ -421,10 +421,10 @@ def regression(ctx):
                                steps_per_execution="epoch")
             fits[str(index + 1)] = {
                 **run, "hidden": hidden,
-                "grid_prediction": model.predict(grid_x, verbose=0).ravel().tolist(),
+                "grid_prediction": training.predict(model, grid_x).ravel().tolist(),
             }
             ctx.log(f"{n} samples, row {index + 1} {hidden}: test MSE "
-                    f"{run['final']['test']['loss']:.5f}")
+                    f"{fmt(final(run, 'loss'), '.5f')}")
         best = min(fits, key=lambda k: final(fits[k], "loss"))
         out["best"][str(n)] = {"row": best, "test_mse": final(fits[best], "loss")}
         for key, fit in fits.items():
@@ -452,7 +452,7 @@ def regression_decay(ctx):
                                steps_per_execution="epoch")
             runs.append({**run, "decay": decay})
             ctx.log(f"{n} samples, L2 decay {decay:g}: test MSE "
-                    f"{run['final']['test']['loss']:.5f}")
+                    f"{fmt(final(run, 'loss'), '.5f')}")
         out["runs"][str(n)] = runs
     return out
 

@@ -5,6 +5,7 @@ from tfdl import training
 from tfdl.harness import events
 from tfdl.models import mlp, normal_init
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -96,6 +97,35 @@ def test_validate_every_step_records_loss_and_accuracy(tmp_path):
     assert validator.history["loss"][-1] == pytest.approx(expected["loss"], rel=1e-5)
     assert validator.history["accuracy"][-1] == pytest.approx(expected["accuracy"])
     assert [s for s, _ in events.scalars(tmp_path, "val/loss")] == [0, 1, 2, 3, 4, 5]
+
+
+def test_scalars_written_in_batches_are_tf_summary_scalars(tmp_path):
+    x, y = _data()
+    validator = cb.ValidateEvery(x, y, LOSS, every=2, log_dir=tmp_path / "run")
+    result = training.train(_model(), x, y, batch_size=16, steps=6, callbacks=[validator],
+                            log_dir=tmp_path / "run")
+    with tf.summary.create_file_writer(str(tmp_path / "eager")).as_default():
+        for step, value in enumerate(result.losses, start=1):
+            tf.summary.scalar("train/loss", value, step=step)
+    batched, eager = events.load(tmp_path / "run"), events.load(tmp_path / "eager")
+    assert batched.SummaryMetadata("train/loss") == eager.SummaryMetadata("train/loss")
+    assert ([(e.step, e.tensor_proto) for e in batched.Tensors("train/loss")]
+            == [(e.step, e.tensor_proto) for e in eager.Tensors("train/loss")])
+    assert events.scalars(tmp_path / "run", "val/accuracy") == list(zip(
+        validator.history["step"], np.float32(validator.history["accuracy"]).tolist()))
+
+
+def test_pending_scalars_are_written_when_training_raises(tmp_path):
+    class Interrupt(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 2:
+                raise KeyboardInterrupt
+
+    x, y = _data()
+    with pytest.raises(KeyboardInterrupt):
+        training.train(_model(), x, y, batch_size=16, steps=10, callbacks=[Interrupt()],
+                       log_dir=tmp_path)
+    assert [s for s, _ in events.scalars(tmp_path, "train/loss")] == [1, 2, 3]
 
 
 def test_step_early_stopping_stops_and_restores_best():

@@ -2,6 +2,7 @@
 
 from tfdl import training
 from tfdl.models import mlp
+from tfdl.training.runs import final, fmt
 
 import keras
 import numpy as np
@@ -44,3 +45,11 @@ def test_same_batches_and_numbers_as_train(tmp_path):
     np.testing.assert_array_equal(run["train"]["loss"], result.losses)
     assert run["final"]["train"] == training.evaluate(b, *splits["train"])
     assert run["curves"] == {}
+
+
+def test_a_diverged_run_records_none_and_logs_diverged():
+    x, y = _splits()["train"]
+    model = training.compile_model(mlp(4, [], 2), learning_rate=1e30)
+    run = training.fit(model, {"train": (x * 1e6, y), "test": (x, y)}, batch_size=50, steps=20)
+    assert run["diverged"] and run["final"]["test"]["accuracy"] is None
+    assert f"test accuracy {fmt(final(run))}" == "test accuracy diverged"

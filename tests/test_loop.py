@@ -43,3 +43,9 @@ def test_step_budget_with_many_steps_per_execution_is_exact():
     model = training.compile_model(mlp(2, [8], 2), 0.05, optimizer="sgd")
     result = training.train(model, x, y, batch_size=5, steps=45, steps_per_execution=20)
     assert result.steps == 45 and int(model.optimizer.iterations.numpy()) == 45
+
+
+def test_predict_equals_keras_predict_bit_for_bit():
+    x, _ = _toy()
+    model = mlp(2, [8], 1, output_activation=None)
+    np.testing.assert_array_equal(training.predict(model, x), model.predict(x, verbose=0))

@@ -1,6 +1,6 @@
 import math
 
-from tfdl.training.runs import any_diverged, finite, last, run_diverged
+from tfdl.training.runs import any_diverged, finite, fmt, last, run_diverged
 
 
 def _run(val_loss, diverged=False):
@@ -22,3 +22,8 @@ def test_a_run_diverged_when_its_loss_or_its_last_validation_loss_is_not_finite(
     m = {"runs": {"a": _run(0.4), "b": _run(math.nan)}}
     assert any_diverged()(m) and any_diverged("b")(m) and not any_diverged("a")(m)
     assert any_diverged("a", group=None)({"a": _run(0.4)}) is False
+
+
+def test_fmt_prints_diverged_for_what_a_diverged_run_records():
+    assert fmt(0.91234) == "0.9123" and fmt(0.5, ".2f") == "0.50"
+    assert fmt(None) == fmt(math.nan) == fmt(math.inf) == "diverged"

@@ -5,6 +5,7 @@ and the stand-in's class split (tfdl.data.cifar10.held_out_task), on small data 
 
 from tfdl.data import DataError, Splits
 from tfdl.data.cifar10 import held_out_task
+from tfdl.harness.fingerprint import code_fingerprint
 from tfdl.models.resnet import resnet18
 from tfdl.training import transfer
 
@@ -175,8 +176,10 @@ def test_cifar_standin_wires_split_normalization_pretraining_and_rows(tmp_path, 
     pretrain = out["pretrain"]
     assert pretrain["examples"] == 20 and pretrain["steps"] == 3  # 20 images, batch 8
     assert pretrain["cache_roundtrip"] and not pretrain["cached"]
-    assert pretrain["cache"] == str(tmp_path / "cache" /
-                                    "resnet18_cifar2-epochs=1-n=20-seed=2-width=4.weights.h5")
+    code = code_fingerprint(transfer.__file__)  # the pretraining code, and what it imports
+    assert pretrain["cache"] == str(tmp_path / "cache" / (
+        f"resnet18_cifar2-batch=8-code={code}-epochs=1-held_out=1.3-lr=0.001-n=20-"
+        "optimizer=adam-seed=2-width=4.weights.h5"))
     assert lines[0].startswith("pretraining: 3 steps") and "2-class accuracy" in lines[0]
     # the samples: the test images (pixels) right by the best row, wrong by the worst
     samples = out["samples"]

@@ -4,7 +4,7 @@ import math
 import sys
 import time
 
-from tfdl.callbacks.base import summary_writer
+from tfdl.callbacks.base import ScalarLog
 
 import keras
 import tensorflow as tf
@@ -69,6 +69,7 @@ class StepHistory(keras.callbacks.Callback):
         self.log_every = max(1, log_every)
         self.label = label
         self.losses = []
+        self._scalars = ScalarLog(log_dir) if log_dir else None
 
     PROGRESS_EVERY_S = 10.0
 
@@ -78,6 +79,10 @@ class StepHistory(keras.callbacks.Callback):
         # fresh, and has counted nothing.
         self._batch_metric = metric = self._metric()
         self._read = int(metric.count.numpy()) if metric is not None else 0
+
+    def on_train_end(self, logs=None):
+        if self._scalars is not None:
+            self._scalars.flush()
 
     def _metric(self):
         for metric in getattr(self.model, "metrics", []):
@@ -104,12 +109,11 @@ class StepHistory(keras.callbacks.Callback):
         self.losses.extend(losses)
         loss = losses[-1]
         step = len(self.losses)
-        if self.log_dir:
+        if self._scalars is not None:
             first = step - len(losses) + 1
             for s, value in zip(range(first, step + 1), losses):
                 if s % self.log_every == 0:
-                    with summary_writer(self.log_dir).as_default(step=s):
-                        tf.summary.scalar("train/loss", value)
+                    self._scalars.add("train/loss", s, value)
         now = time.perf_counter()
         due = now - self._last_print >= self.PROGRESS_EVERY_S or step == self.total_steps
         if self.label is not None and (due or not math.isfinite(loss)):

@@ -1,6 +1,6 @@
 """Validation every N training steps, compiled, on a preloaded validation set."""
 
-from tfdl.callbacks.base import StepCallback, summary_writer
+from tfdl.callbacks.base import ScalarLog, StepCallback
 
 import keras
 import tensorflow as tf
@@ -47,6 +47,7 @@ class ValidateEvery(StepCallback):
         self.y = tf.convert_to_tensor(y)
         self.loss = keras.losses.get(loss)
         self.log_dir = log_dir
+        self._scalars = ScalarLog(log_dir) if log_dir else None
         self.name = name
         self.classification = classification
         self.history = {"step": [], "loss": []}
@@ -130,11 +131,14 @@ class ValidateEvery(StepCallback):
         self.history["loss"].append(loss)
         if self.classification:
             self.history["accuracy"].append(acc)
-        if self.log_dir:
-            with summary_writer(self.log_dir).as_default(step=step):
-                tf.summary.scalar(f"{self.name}/loss", loss)
-                if self.classification:
-                    tf.summary.scalar(f"{self.name}/accuracy", acc)
+        if self._scalars is not None:
+            self._scalars.add(f"{self.name}/loss", step, loss)
+            if self.classification:
+                self._scalars.add(f"{self.name}/accuracy", step, acc)
+
+    def on_train_end(self, logs=None):
+        if self._scalars is not None:
+            self._scalars.flush()
 
     @property
     def last_loss(self):

@@ -229,7 +229,7 @@ class Report:
         record["seeds"] = sorted(set(record.get("seeds", [])) | set(seed_list))
         config = self.profiles[profile]
         fingerprint = self.fingerprint()
-        started, provenance = time.perf_counter(), _provenance()
+        started, origin = time.perf_counter(), provenance()
         units, headings = [], {}
         overrides = dict(overrides or {})
         for index, name in enumerate(names, start=1):
@@ -294,7 +294,7 @@ class Report:
             r["headlines"] = evaluate_claims(self.claims, r, fingerprint)
             calibration.mark_roles(self, r["headlines"])
             if units:  # the newest results are this run's (a resumed record began earlier)
-                r.update(provenance)
+                r.update(origin)
                 r["run_wall_s"] = round(time.perf_counter() - started, 1)
 
         record = _update_record(self, path, record, finish)
@@ -422,12 +422,12 @@ def _load_or_start(report, path, profile, fresh):
         "title": report.title,
         "profile": profile,
         "seeds": [],
-        **_provenance(),
+        **provenance(),
         "experiments": {},
     }
 
 
-def _provenance():
+def provenance():
     """Who computed a record's results: versions, machine, start time and command line."""
     return {
         "versions": {

@@ -9,9 +9,10 @@ from tfdl.training.loop import (
     batches,
     compile_model,
     evaluate,
+    predict,
     steps_per_epoch,
     train,
 )
 
-__all__ = ["OPTIMIZERS", "TrainResult", "batches", "compile_model", "evaluate", "fit", "split",
-           "steps_per_epoch", "train"]
+__all__ = ["OPTIMIZERS", "TrainResult", "batches", "compile_model", "evaluate", "fit", "predict",
+           "split", "steps_per_epoch", "train"]

@@ -10,6 +10,7 @@ import math
 import time
 
 from tfdl.callbacks import BatchLoss, StepHistory, accuracy
+from tfdl.callbacks.base import flush_all
 
 import keras
 import numpy as np
@@ -181,6 +182,7 @@ def train(model, x, y, batch_size, steps=None, epochs=None, callbacks=(), seed=0
             verbose=0,
         )
     finally:
+        flush_all()  # TensorBoard points still pending, also when training raised
         if in_step:
             del model.train_step  # back to the class's
             model.train_function = None
@@ -242,3 +244,12 @@ def evaluate(model, x, y, loss=None, batch_size=10_000):
     loss_value, acc = totals / len(y)
     return {"loss": float(loss_value) if math.isfinite(loss_value) else None,
             "accuracy": float(acc)}
+
+
+def predict(model, x, batch_size=32):
+    """`model.predict(x)` without its `tf.data` pipeline: the same compiled predict function
+    on the same batches (bit-identical outputs), one `predict_on_batch` per batch. Under op
+    determinism Keras' `predict` makes TensorFlow log an "E0000 … use_unbounded_threadpool"
+    line per call, which a run of many small predictions would print by the dozen."""
+    return np.concatenate([model.predict_on_batch(x[start:start + batch_size])
+                           for start in range(0, len(x), batch_size)])

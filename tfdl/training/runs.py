@@ -5,6 +5,7 @@ claims and figures read, and whether a run diverged, for claims' `diverged=`.
     last(run, "loss", split="test")  # the test curve's last loss
     final(run)                       # test accuracy of the trained model, evaluated once
     Claim(..., diverged=any_diverged("lr_0.01"))  # reads m["runs"]["lr_0.01"]
+    ctx.log(f"test accuracy {fmt(final(run))}")    # "diverged" where the value is None
 """
 
 import math
@@ -18,6 +19,12 @@ def last(run, key="accuracy", split="val"):
 def final(run, key="accuracy", split="test"):
     """The trained model's `key` on `split`, evaluated once after the last step (`final=`)."""
     return run["final"][split][key]
+
+
+def fmt(value, spec=".4f"):
+    """`value` formatted for a log line: "diverged" for the None a diverged run records (or a
+    NaN or infinite value)."""
+    return format(value, spec) if finite(value) else "diverged"
 
 
 def finite(value):

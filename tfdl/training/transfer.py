@@ -32,6 +32,7 @@ from tfdl import training
 from tfdl.data.cifar10 import CLASS_NAMES, held_out_task
 from tfdl.data.errors import DataError
 from tfdl.data.faces import load_faces
+from tfdl.harness.fingerprint import code_fingerprint
 from tfdl.models.resnet import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -379,7 +380,8 @@ def cifar_standin(splits, held_out, width, pretrain_lr, pretrain_batch, pretrain
         width: the ResNet-18's first-stage channels (64: torchvision's).
         pretrain_lr, pretrain_batch, pretrain_epochs: pretraining (`pretrain_checked`, with
             `seed` and `optimizer`); the weights are cached in `cache_dir` under a name made of
-            these settings (`cache_name`), and reused.
+            these settings, the held-out classes and a hash of the code (`cache_name`), and
+            reused.
         seed, optimizer: also the transfer runs'.
         log: a function taking a progress line, or None.
         rows: `transfer_rows`' other settings (learning_rates, batch_size, epochs, xgb_trees).
@@ -399,8 +401,12 @@ def cifar_standin(splits, held_out, width, pretrain_lr, pretrain_batch, pretrain
     def cifar_resnet(classes=classes):
         return resnet18((32, 32, 3), classes=classes, width=width)
 
-    cache = Path(cache_dir) / cache_name(f"resnet18_cifar{classes}", width=width,
-                                         epochs=pretrain_epochs, n=len(y), seed=seed)
+    # Named after every pretraining setting and the code that trains it, so that a change of
+    # either retrains instead of reusing weights from another protocol.
+    cache = Path(cache_dir) / cache_name(
+        f"resnet18_cifar{classes}", width=width, epochs=pretrain_epochs, n=len(y), seed=seed,
+        lr=pretrain_lr, batch=pretrain_batch, optimizer=optimizer,
+        held_out=".".join(map(str, held_out)), code=code_fingerprint(__file__))
     pretrained, info = pretrain_checked(
         cifar_resnet, normalize(x, mean, std), y, normalize(x_val, mean, std), y_val,
         pretrain_lr, pretrain_batch, pretrain_epochs, cache, seed=seed, optimizer=optimizer,
