@@ -42,6 +42,18 @@ def compile_model(model, learning_rate, loss="sparse_categorical_crossentropy", 
     return model
 
 
+def _no_autotune():
+    # tf.data's autotuner competes with the training step for the cores: on 2 cores it made
+    # whole epochs of report 000's batch-128 run (validation every step) ~1.6x slower at
+    # random, and ~2x slower whenever one core was busy (benchmarks/epoch_times.py).
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return options
+
+
+_NO_AUTOTUNE = _no_autotune()
+
+
 def batches(x, y, batch_size, seed=0, shuffle=True, drop_remainder=False, repeat=True):
     """An endless `tf.data.Dataset` of `(x, y)` batches drawn from in-memory arrays.
 
@@ -53,16 +65,16 @@ def batches(x, y, batch_size, seed=0, shuffle=True, drop_remainder=False, repeat
     x, y = tf.constant(x), tf.constant(y)
     if batch_size >= n:
         full = tf.data.Dataset.from_tensors((x, y))
-        return full.repeat() if repeat else full
+        return (full.repeat() if repeat else full).with_options(_NO_AUTOTUNE)
     indices = tf.data.Dataset.range(n)
     if shuffle:
         indices = indices.shuffle(n, seed=seed, reshuffle_each_iteration=True)
     dataset = indices.batch(batch_size, drop_remainder=drop_remainder)
     if repeat:
         dataset = dataset.repeat()
-    dataset = dataset.map(lambda idx: (tf.gather(x, idx), tf.gather(y, idx)),
-                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    # A gather from memory costs next to nothing: one batch prepared ahead is enough.
+    dataset = dataset.map(lambda idx: (tf.gather(x, idx), tf.gather(y, idx)))
+    return dataset.prefetch(1).with_options(_NO_AUTOTUNE)
 
 
 def steps_per_epoch(n, batch_size, drop_remainder=False):
