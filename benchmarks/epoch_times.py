@@ -5,8 +5,9 @@ accuracy on all 10,000 validation images after every step. Each epoch is timed o
 run that changes speed part way (as the 2-vCPU machines here do) shows it, instead of one mean:
 
   tfdl    tfdl.training.train, one epoch per compiled call, ValidateEvery(every=1) inside it;
-  hand    one tf.function per epoch with the same ops, data held as tensors, no Keras;
-  hand-xla  the same with jit_compile=True (report000_batch128.py's reference).
+  hand    report000_batch128.py's reference epoch without XLA: one tf.function per epoch
+          with the same ops, data held as tensors, no Keras;
+  hand-xla  the same with jit_compile=True: report000_batch128.py's reference epoch.
 
 `--threads 1` pins TensorFlow to one thread (run it under `taskset -c 0` to pin the core too):
 what is left is the work each path does, without the machine's scheduling.
@@ -44,30 +45,16 @@ def tfdl_epochs(epochs):
 def hand_epochs(epochs, jit_compile=False):
     (x, y), (xv, yv), _ = _speed.mnist(validation=10_000)
     X, Y, XV, YV = map(tf.constant, (x, y, xv, yv))
-    rng = np.random.default_rng(0)
-    params = [report._glorot(rng, 784, 128), tf.zeros(128), report._glorot(rng, 128, 10),
-              tf.zeros(10)]
-    m, v = [tf.zeros_like(p) for p in params], [tf.zeros_like(p) for p in params]
-
-    @tf.function(jit_compile=jit_compile)
-    def epoch(params, m, v, t, idx):
-        values = tf.TensorArray(tf.float32, size=STEPS)
-        for i in tf.range(STEPS):
-            with tf.GradientTape() as tape:
-                tape.watch(params)
-                loss = report._scores(params, tf.gather(X, idx[i]), tf.gather(Y, idx[i]))[0]
-            params, m, v, t = _speed.adam(params, tape.gradient(loss, params), m, v, t,
-                                          report.LR)
-            values = values.write(i, tf.stack([loss, *report._scores(params, XV, YV)]))
-        return params, m, v, t, values.stack()
-
+    rng, params, m, v = report.initial()
+    epoch = report.epoch_function(X, Y, XV, YV, jit_compile=jit_compile)
     t = tf.constant(0.0)
     for _ in range(epochs):
         start = time.perf_counter()
         idx = tf.constant(rng.permutation(len(y))[:STEPS * report.BATCH]
                           .reshape(STEPS, report.BATCH))
-        params, m, v, t, values = epoch(params, m, v, t, idx)
-        values.numpy()
+        params, m, v, t, *values = epoch(params, m, v, t, idx)
+        for value in values:
+            value.numpy()
         yield time.perf_counter() - start
 
 

@@ -48,12 +48,11 @@ from tfdl import plots, training
 from tfdl.analysis import boundaries, stats
 from tfdl.analysis.features import SineFeatures
 from tfdl.data import load_europe
-from tfdl.data.cifar10 import load_cifar10
 from tfdl.harness import claims
 from tfdl.harness.claims import OWN, Check, Claim, at_least, at_most, equals
-from tfdl.harness.experiment import Report, mean_metrics, seed_metrics
+from tfdl.harness.experiment import Report, mean_metrics
 from tfdl.models import functional_mlp, mlp
-from tfdl.training import transfer, transfer_claims
+from tfdl.training import transfer_study
 from tfdl.training.runs import any_diverged, fmt, last, run_diverged
 
 import keras
@@ -156,12 +155,6 @@ PROFILES = {"full": FULL, "quick": {
 
 REPORT = Report("ex4_mlp_cnn", report_file="003_087f79cb2e72452e.txt",
                 title="HUJI Machine Learning Methods Ex4 (MLPs and CNNs)", profiles=PROFILES)
-REPORT.option("--faces-dir", metavar="DIR",
-              help="part 3's real-vs-fake faces: DIR/{train,val,test}/{real,fake}/ images")
-REPORT.option("--resnet18-weights", metavar="FILE",
-              help="ImageNet ResNet-18 weights: a Keras .weights.h5 of tfdl.models.resnet."
-                   "resnet18() or a torchvision state dict saved with numpy.savez (.npz)")
-
 
 # ## Experiments: one function per section of the report, returning what its claims read
 
@@ -457,51 +450,15 @@ REPORT.claim(
 )
 
 
-# ## Part 3: convolutional neural networks (real-vs-fake faces)
-
-def _cnn_settings(ctx):
-    """Part 3's settings of `transfer.transfer_rows` (the five models)."""
-    return dict(learning_rates=CNN_LEARNING_RATES, batch_size=CNN_BATCH, epochs=CNN_EPOCHS,
-                seed=ctx.seed, optimizer=CNN_OPTIMIZER, xgb_trees=ctx.config["xgb_trees"],
-                log=ctx.log)
-
-
-@REPORT.experiment
-def standin(ctx):
-    """Stand-in: pretrain on 8 CIFAR-10 classes, transfer to cat vs dog (STAND-IN rows)."""
-    cfg = ctx.config
-    return transfer.cifar_standin(
-        load_cifar10(layout="image", data_dir=ctx.data_dir), STANDIN_BINARY,
-        width=cfg["cnn_width"], pretrain_lr=PRETRAIN_LR, pretrain_batch=PRETRAIN_BATCH,
-        pretrain_epochs=cfg["pretrain_epochs"], cache_dir=ctx.logdir / "pretrained",
-        pretrain_examples=cfg["pretrain_examples"], task_examples=cfg["transfer_examples"],
-        pretrain_val_examples=cfg["pretrain_val_examples"], **_cnn_settings(ctx))
-
-
-# The stand-in rows are own checks: cat vs dog on CIFAR-10 is not the report's data, and their
-# bars (chance, a margin of BEATS) are ours; the report's face numbers are in their notes.
-REPORT.claim(*transfer_claims.standin_claims(
-    "standin", CNN_REPORTED, REPORTED_LR, beats=BEATS, chance=CHANCE,
-    pretrain_floor=PRETRAIN_FLOOR))
-
-
-@REPORT.experiment
-def faces(ctx):
-    """The report's protocol: real-vs-fake faces, ImageNet ResNet-18 (needs user data)."""
-    faces_dir = ctx.options.get("faces_dir")
-    weights = ctx.options.get("resnet18_weights")
-    missing = [flag for flag, value in (("--faces-dir", faces_dir),
-                                        ("--resnet18-weights", weights)) if not value]
-    if missing:
-        return {"run": False, "reason": f"not run: data not provided ({', '.join(missing)})"}
-    return {"run": True, **transfer.faces_protocol(
-        faces_dir, weights, size=ctx.config["face_size"], xgb_size=XGB_FACE_SIZE,
-        **_cnn_settings(ctx))}
-
-
-REPORT.claim(*transfer_claims.reported_claims(
-    "faces", CNN_REPORTED, CNN_QUOTES, tolerance=REAL_TOL, reported_lr=REPORTED_LR,
-    lr_quote="a learning rate of 0.001 was found to be the most effective"))
+# ## Part 3: convolutional neural networks (real-vs-fake faces; offline, the stand-in)
+transfer_study.declare(
+    REPORT, reported=CNN_REPORTED, quotes=CNN_QUOTES, reported_lr=REPORTED_LR,
+    lr_quote="a learning rate of 0.001 was found to be the most effective", tolerance=REAL_TOL,
+    beats=BEATS, chance=CHANCE, pretrain_floor=PRETRAIN_FLOOR,
+    settings=lambda: dict(learning_rates=CNN_LEARNING_RATES, batch_size=CNN_BATCH,
+                          epochs=CNN_EPOCHS, optimizer=CNN_OPTIMIZER, xgb_size=XGB_FACE_SIZE,
+                          held_out=STANDIN_BINARY, pretrain_lr=PRETRAIN_LR,
+                          pretrain_batch=PRETRAIN_BATCH))
 
 
 # ## Figures: each names the experiments it reads
@@ -585,16 +542,6 @@ def gradient_magnitude_figure(record, logdir):
                   for i, values in m["mean_abs_gradient"].items()},
                  f"100 x 4 MLP, seed {seed}: mean |dL/dW| per layer (gaps: exactly 0)",
                  ylabel="mean |gradient|", logy=True, markers=True)
-
-
-@REPORT.figure("standin")
-def standin_figure(record, logdir):
-    transfer_claims.samples_figure(seed_metrics(record, "standin")[0], logdir, "standin")
-
-
-@REPORT.figure("faces")
-def faces_figure(record, logdir):
-    transfer_claims.samples_figure(seed_metrics(record, "faces")[0], logdir, "faces")
 
 
 if __name__ == "__main__":

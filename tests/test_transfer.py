@@ -302,3 +302,29 @@ def test_logistic_regression_and_xgboost_on_separable_data():
     assert lr["test_accuracy"] == 1.0 and lr["test_predictions"] == y[60:].tolist()
     xgb = transfer.xgboost_pixels(x[:60, :4, :4], y[:60], x[60:, :4, :4], y[60:], n_estimators=5)
     assert xgb["test_accuracy"] == 1.0
+
+
+def test_transfer_study_declares_part3_and_reads_its_settings_when_run(tmp_path):
+    """`transfer_study.declare` adds the options, the `standin` and `faces` experiments with
+    their claims and figures; `settings` is read by a run, not when the script loads (so `--set`
+    reaches it); without the user's data the face rows read NOT RUN."""
+    from tfdl.harness import claims
+    from tfdl.harness.experiment import Report
+    from tfdl.training import transfer_study
+
+    reads = []
+    report = Report("toy_transfer", report_file="none.txt", title="Toy", profiles={"quick": {}})
+    reported = dict.fromkeys(transfer.ROWS, 0.6)
+    transfer_study.declare(
+        report, reported=reported, quotes=dict.fromkeys(transfer.ROWS, "q"), reported_lr=0.001,
+        lr_quote="q", tolerance=0.05, beats=0.02, chance=0.5, pretrain_floor=0.3,
+        settings=lambda: reads.append(1) or {})
+    assert list(report.experiments) == ["standin", "faces"] and not reads
+    assert [flags for flags, _ in report.options] == [("--faces-dir",), ("--resnet18-weights",)]
+    assert [needs for needs, _ in report.figures] == [("standin",), ("faces",)]
+    assert {c.id for c in report.claims} >= {"standin.cache", "standin.best", "faces.finetune",
+                                             "faces.lr"}
+    record = report.run(profile="quick", only=["faces"], logdir=tmp_path)
+    rows = [r for r in record["headlines"] if r["id"].startswith("faces.")]
+    assert len(rows) == 6 and all(r["verdict"] == claims.NOT_RUN for r in rows)
+    assert "--faces-dir, --resnet18-weights" in rows[0]["reproduced"]
