@@ -516,3 +516,12 @@ def test_report_options_reach_experiments_and_not_run_rows(tmp_path, capsys):
     assert [r["verdict"] for r in record["headlines"]] == ["PASS", "PASS"] and all_hold(record)
     only_not_run = {"headlines": [{"kind": claims.HEADLINE, "verdict": claims.NOT_RUN}]}
     assert not all_hold(only_not_run)
+
+
+@pytest.mark.parametrize("command", ["list", "run", "report", "record", "readme"])
+def test_every_command_answers_help_with_its_usage(command, capsys):
+    assert cli.main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage:\n") and f"    tfdl {command}" in out
+    assert all(line.split()[1] == command for line in out.splitlines()
+               if line.startswith("    tfdl "))

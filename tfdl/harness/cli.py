@@ -452,6 +452,10 @@ def main(argv=None):
         print(usage)
         return 0 if argv else EXIT_USAGE
     command, rest = argv[0], argv[1:]
+    if rest[:1] in (["-h"], ["--help"]) and command in ("list", "run", "report", "record",
+                                                        "readme"):
+        print(_command_usage(usage, command))
+        return 0
     if command == "list":
         return _list()
     if command == "run":
@@ -466,6 +470,19 @@ def main(argv=None):
         return _readme(rest)
     return _fail(f"unknown command {command!r}; valid: list, run, report, record, readme, "
                  "calibrate")
+
+
+def _command_usage(usage, command):
+    """The lines of `usage` about `tfdl <command>` (each with its continuation lines)."""
+    lines, keep = [], False
+    for line in usage.splitlines():
+        if line.startswith("    tfdl "):
+            keep = line.split()[1] == command
+        elif not line.startswith("      "):
+            keep = False
+        if keep:
+            lines.append(line)
+    return "usage:\n" + "\n".join(lines)
 
 
 def _calibrate(argv):
