@@ -11,8 +11,9 @@ Run:  python reproductions/<name>.py                  (full protocol)
       python reproductions/<name>.py --profile quick  (CI, minutes)
       tensorboard --logdir logs/<name>
 
-Result (full profile, --seeds 3, <machine>, <wall time>): <N/M headlines hold>; <one line per
-FAIL with its reason, or a pointer to README.md>.
+Result: README.md ("<section>") has the table generated from the committed 3-seed record,
+results/<name>.json, and the reason for each FAIL (docs/notes/<name>.md); numbers typed here
+would go stale with the next rerun.
 
 Copy this file to reproductions/<name>.py (the harness skips files starting with "_") and replace
 the toy experiment below with the report's. README "Adding a report" lists the other files a new
