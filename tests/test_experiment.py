@@ -525,3 +525,14 @@ def test_every_command_answers_help_with_its_usage(command, capsys):
     assert out.startswith("usage:\n") and f"    tfdl {command}" in out
     assert all(line.split()[1] == command for line in out.splitlines()
                if line.startswith("    tfdl "))
+
+
+@pytest.mark.parametrize("command", [["list"], ["readme", "--help"]])
+def test_a_closed_pipe_ends_a_command_without_a_traceback(command):
+    """`tfdl list | head -1`: the reader goes away; the command ends quietly, exit 1."""
+    proc = subprocess.Popen([sys.executable, "-m", "tfdl", *command], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err

@@ -22,6 +22,7 @@ usage:
 """
 
 import argparse
+import functools
 import importlib.util
 import json
 import os
@@ -135,6 +136,23 @@ def _ray_runner(args):
         return None, str(err)
 
 
+def _quiet_on_closed_pipe(fn):
+    """Ends the process quietly (exit 1) when stdout's reader has gone, as with `| head`,
+    instead of a BrokenPipeError traceback."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            code = fn(*args, **kwargs)
+            sys.stdout.flush()  # a short output's write fails here, not at interpreter exit
+            return code
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error
+            sys.exit(1)
+
+    return wrapper
+
+
+@_quiet_on_closed_pipe
 def run_report(report, argv=None, runner=None):
     """Parses arguments, runs the report, prints the headline table; returns the exit code.
     `runner`: a runner to use instead of the one the arguments choose (`tfdl run all`)."""
@@ -445,6 +463,7 @@ def _mark_stale(record):
         row["stale"] = any(e.get("fingerprint") != fingerprint for e in entries)
 
 
+@_quiet_on_closed_pipe
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     usage = __doc__.strip()
