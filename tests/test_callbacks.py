@@ -68,6 +68,27 @@ def test_gradient_norms_match_a_direct_tape_computation():
     assert norms.mean_abs["layer_1"][0] == pytest.approx(expected, rel=1e-5)
 
 
+def test_mean_abs_gradients_at_init_is_each_seeds_own_net():
+    """One traced probe loaded with each seed's weights gives what a fresh net of that seed
+    gives on its own tape."""
+    x, y = _data()
+
+    def build(seed):
+        return mlp(6, [5, 5], 3, kernel_initializer=keras.initializers.GlorotUniform(seed=seed))
+
+    got = cb.mean_abs_gradients_at_init(build, [0, 7], x, y, LOSS, layers=[0, 2])
+    assert list(got) == ["0", "7"] and got["0"] != got["7"]
+    for seed in (0, 7):
+        model = build(seed)
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, model(x)))
+        dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+        grads = tape.gradient(loss, [dense[0].kernel, dense[2].kernel])
+        assert got[str(seed)] == pytest.approx(
+            {"0": float(tf.reduce_mean(tf.abs(grads[0]))),
+             "2": float(tf.reduce_mean(tf.abs(grads[1])))}, rel=1e-5)
+
+
 def test_saturation_grows_with_init_variance():
     x, y = _data()
     fractions = []

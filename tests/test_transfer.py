@@ -317,8 +317,7 @@ def test_transfer_study_declares_part3_and_reads_its_settings_when_run(tmp_path)
     reported = dict.fromkeys(transfer.ROWS, 0.6)
     transfer_study.declare(
         report, reported=reported, quotes=dict.fromkeys(transfer.ROWS, "q"), reported_lr=0.001,
-        lr_quote="q", tolerance=0.05, beats=0.02, chance=0.5, pretrain_floor=0.3,
-        settings=lambda: reads.append(1) or {})
+        lr_quote="q", tolerance=0.05, settings=lambda: reads.append(1) or {})
     assert list(report.experiments) == ["standin", "faces"] and not reads
     assert [flags for flags, _ in report.options] == [("--faces-dir",), ("--resnet18-weights",)]
     assert [needs for needs, _ in report.figures] == [("standin",), ("faces",)]

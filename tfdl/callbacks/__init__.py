@@ -5,7 +5,7 @@ from tfdl.callbacks.early_stopping import StepEarlyStopping
 from tfdl.callbacks.gradient_norms import GradientNorms
 from tfdl.callbacks.histograms import HistogramLogger
 from tfdl.callbacks.history import BatchLoss, StepHistory
-from tfdl.callbacks.probe import LayerProbe
+from tfdl.callbacks.probe import LayerProbe, mean_abs_gradients_at_init
 from tfdl.callbacks.saturation import ActivationSaturation, saturated_fraction
 from tfdl.callbacks.validation import ValidateEvery, accuracy
 from tfdl.callbacks.weight_trajectory import WeightTrajectory
@@ -21,5 +21,6 @@ __all__ = [
     "ValidateEvery",
     "WeightTrajectory",
     "accuracy",
+    "mean_abs_gradients_at_init",
     "saturated_fraction",
 ]

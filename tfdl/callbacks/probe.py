@@ -83,3 +83,20 @@ class LayerProbe:
             }
             self._cached_step = step
         return self._cached
+
+
+def mean_abs_gradients_at_init(build, seeds, x, y, loss, layers, training=False):
+    """`{seed: {layer: mean |d loss / d kernel|}}` of the Dense layers numbered in `layers`
+    (0-based) of the nets `build(seed)` at initialization, on one probe batch `(x, y)`.
+
+    One probe is traced once and loaded with each seed's initial weights in turn: a deep
+    net's trace costs far more than a probe.
+    """
+    seeds = list(seeds)
+    probe = LayerProbe(build(seeds[0]), x, y, loss, training=training)
+    out = {}
+    for seed in seeds:
+        probe.model.set_weights(build(seed).get_weights())
+        grads = probe.at(seed)["layers"]
+        out[str(seed)] = {str(i): float(np.mean(np.abs(grads[i]["gradients"]))) for i in layers}
+    return out
