@@ -34,7 +34,8 @@ HIDDEN = [32]  # "a hidden layer of 32 units"
 REPORTED_ACCURACY = 0.9  # "test accuracy = 0.9" (see the claim's quote)
 
 # ## Inferred (not in the report)
-# One value per experiment group, each with why. `--set NAME=VALUE` can change these.
+# One value per experiment group, each with why. `--set NAME=VALUE` can change those read
+# inside experiments (not a claim's bar: claims are built when the script loads).
 LEARNING_RATE = 0.1  # plain SGD's usual MNIST rate; the report names none
 
 FULL = {"train_examples": None, "epochs": 5}

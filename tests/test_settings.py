@@ -19,8 +19,10 @@ REPORTED = 1.0
 SCALE = 1.0
 HIDDEN, LABEL = [4], "x"
 LOSS = len  # a function: not settable from the command line
+TOLERANCE = 0.1  # a claim's bar: read while the script loads, not settable
+STEPS = 3  # read into the profile while the script loads: `steps` is the knob
 
-QUICK = {"steps": 3}  # a profile: its keys are settable, not the dict
+QUICK = {"steps": STEPS}  # a profile: its keys are settable, not the dict
 PROFILES = {"quick": QUICK}
 REPORT = Report("toyset", report_file="none.txt", title="Toy", profiles=PROFILES)
 
@@ -32,7 +34,7 @@ def only(ctx):
 
 
 REPORT.claim(Claim("only.value", "value", "only", reported=REPORTED, quote="1.0",
-                   value=lambda m: m["value"], check=within(REPORTED, 0.1)))
+                   value=lambda m: m["value"], check=within(REPORTED, TOLERANCE)))
 '''
 
 
@@ -43,7 +45,8 @@ def toy(add_reproduction):
 
 
 def test_settable_names_are_the_inferred_constants_and_profile_keys(toy):
-    assert settings.inferred_names(toy.script) == ["SCALE", "HIDDEN", "LABEL", "LOSS", "QUICK"]
+    assert settings.inferred_names(toy.script) == [
+        "SCALE", "HIDDEN", "LABEL", "LOSS", "TOLERANCE", "STEPS", "QUICK"]
     assert settings.settable(toy, "quick") == {"SCALE": 1.0, "HIDDEN": [4], "LABEL": "x",
                                                "steps": 3}
 
@@ -57,6 +60,10 @@ def test_bad_settings_are_one_line_errors(toy, capsys):
         settings.parse(toy, "quick", ["SCALE"])
     assert settings.parse(toy, "quick", ["SCALE=2", "HIDDEN=[8, 8]", "LABEL=y"]) == {
         "SCALE": 2.0, "HIDDEN": [8, 8], "LABEL": "y"}
+    for name in ("TOLERANCE", "STEPS"):  # a run could not change what loading already read
+        with pytest.raises(settings.SettingError, match=f"--set {name}: toyset reads it while "
+                                                        "it loads .*valid: HIDDEN, LABEL, SCALE"):
+            settings.parse(toy, "quick", [f"{name}=0.2"])
     assert cli.main(["run", "toyset", "--profile", "quick", "--set", "LOSS=3"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--set LOSS: not a setting of toyset" in err

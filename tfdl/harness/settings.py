@@ -5,8 +5,9 @@ block — the module-level assignments after a `# ## Inferred` comment, up to th
 comment or the `PROFILES` / `REPORT` assignment (see reproductions/_template.py). What the report
 states is not settable: change the script to change the protocol. VALUE is a Python literal
 (`0.1`, `[64, 64]`, `"mse"`, `True`), or else taken as a string, and must have the type of the
-value it replaces. An overridden run is a modified protocol: its table says so and it never
-claims to reproduce the report.
+value it replaces. A constant the script reads while it loads (a claim's bar, a profile's value)
+is not settable: a run starts after that read and could not change it. An overridden run is a
+modified protocol: its table says so and it never claims to reproduce the report.
 """
 
 import ast
@@ -47,6 +48,30 @@ def inferred_names(script):
     return names
 
 
+def import_time_names(script):
+    """Names the script reads while it loads: anywhere outside a function's or a lambda's body
+    (a claim's bar, a profile's value, a default argument, a decorator's argument)."""
+    names = set()
+
+    def visit(node, loading):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and loading:
+            names.add(node.id)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = node.args
+            for child in [*getattr(node, "decorator_list", []), *args.defaults,
+                          *filter(None, args.kw_defaults)]:
+                visit(child, loading)
+            for child in (node.body if isinstance(node.body, list) else [node.body]):
+                visit(child, False)
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child, loading)
+
+    for node in ast.parse(open(script, encoding="utf-8").read()).body:
+        visit(node, True)
+    return names
+
+
 def _literal(text):
     try:
         return ast.literal_eval(text)
@@ -68,26 +93,38 @@ def _settable(value):
     return value is None or isinstance(value, (bool, int, float, str, list, tuple, dict))
 
 
+def _constants(report):
+    """`{name: value}` of the script's Inferred constants, and the names among them the script
+    reads while it loads. A profile dict (the template's FULL) is neither: the profiles are
+    built from it before any override applies; its keys are settable instead."""
+    profiles = [id(p) for p in report.profiles.values()]
+    constants = {name: report.globals[name] for name in inferred_names(report.script)
+                 if name in report.globals and _settable(report.globals[name])
+                 and id(report.globals[name]) not in profiles}
+    return constants, import_time_names(report.script) & set(constants)
+
+
 def settable(report, profile):
     """`{name: current value}` of what `--set` may change for `profile`."""
-    # A profile dict (the template's FULL) is not a knob: the profiles are built from it before
-    # any override applies; its keys are settable instead.
-    profiles = [id(p) for p in report.profiles.values()]
-    names = {name: report.globals[name] for name in inferred_names(report.script)
-             if name in report.globals and _settable(report.globals[name])
-             and id(report.globals[name]) not in profiles}
-    return {**names, **{k: v for k, v in report.profiles[profile].items() if _settable(v)}}
+    constants, loaded = _constants(report)
+    return {**{k: v for k, v in constants.items() if k not in loaded},
+            **{k: v for k, v in report.profiles[profile].items() if _settable(v)}}
 
 
 def parse(report, profile, pairs):
     """`{name: value}` from `NAME=VALUE` strings, checked against what is settable."""
     valid = settable(report, profile)
+    loaded = _constants(report)[1]
     overrides = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
         name = name.strip()
         if not sep or not name:
             raise SettingError(f"--set takes NAME=VALUE, got {pair!r}")
+        if name in loaded:
+            raise SettingError(f"--set {name}: {report.name} reads it while it loads (a claim's "
+                               f"bar or a profile's value), before any run: edit the script or "
+                               f"set a profile key; valid: {', '.join(sorted(valid))}")
         if name not in valid:
             raise SettingError(f"--set {name}: not a setting of {report.name} (profile "
                                f"{profile}); valid: {', '.join(sorted(valid))}")
