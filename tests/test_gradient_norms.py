@@ -38,3 +38,21 @@ def test_training_mode_gradient_probe_leaves_batch_norm_statistics_alone():
     probe.on_step(1)
     for old, new in zip(before, model.non_trainable_variables):
         np.testing.assert_array_equal(old, new.numpy())
+
+
+def test_probe_scalars_go_to_tensorboard_at_the_measured_steps(tmp_path):
+    """GradientNorms and ActivationSaturation log `gradient_norm/<layer>` and
+    `saturation/<layer>` through a ScalarLog: every measured step is on disk after training."""
+    from tfdl.harness import events
+
+    x, y = _toy(64)
+    model = training.compile_model(mlp(2, [4], 2, activation="sigmoid"), 0.1)
+    loss = "sparse_categorical_crossentropy"
+    norms = cb.GradientNorms((x, y), loss, every=2, log_dir=tmp_path)
+    saturation = cb.ActivationSaturation((x, y), loss, every=2, log_dir=tmp_path)
+    training.train(model, x, y, batch_size=16, steps=6, callbacks=[norms, saturation])
+    assert norms.steps == saturation.steps == [0, 2, 4, 6]
+    assert events.scalars(tmp_path, "gradient_norm/layer_1") == list(zip(
+        norms.steps, np.float32(norms.norms["layer_1"]).tolist()))
+    assert events.scalars(tmp_path, "saturation/layer_1") == list(zip(
+        saturation.steps, np.float32(saturation.fractions["layer_1"]).tolist()))

@@ -119,13 +119,21 @@ class StepCallback(keras.callbacks.Callback):
 class ProbeCallback(StepCallback):
     """A `StepCallback` that looks inside the model through the shared `LayerProbe`
     on a fixed batch, at step 0 and every `every` steps (`self.probe.at(step)`);
-    `training=True` probes with batch statistics, as the optimizer's steps see the network."""
+    `training=True` probes with batch statistics, as the optimizer's steps see the network.
+    With a `log_dir`, subclasses log TensorBoard scalars through `self.scalars` (a
+    `ScalarLog`, flushed when training ends)."""
 
-    def __init__(self, probe_data, loss, every, training=False):
+    def __init__(self, probe_data, loss, every, training=False, log_dir=None):
         super().__init__(every=every, at_start=True)
         self.probe_data = probe_data
         self.loss = loss
         self.training = training
+        self.log_dir = log_dir
+        self.scalars = ScalarLog(log_dir) if log_dir else None
+
+    def on_train_end(self, logs=None):
+        if self.scalars:
+            self.scalars.flush()
 
     def on_train_begin(self, logs=None):
         self.probe = LayerProbe.shared(self.model, *self.probe_data, self.loss,

@@ -1,9 +1,8 @@
 """Per-layer gradient norms over training."""
 
-from tfdl.callbacks.base import ProbeCallback, summary_writer
+from tfdl.callbacks.base import ProbeCallback
 
 import numpy as np
-import tensorflow as tf
 
 
 class GradientNorms(ProbeCallback):
@@ -27,8 +26,7 @@ class GradientNorms(ProbeCallback):
     """
 
     def __init__(self, probe_data, loss, every=1, log_dir=None, training=False):
-        super().__init__(probe_data, loss, every, training=training)
-        self.log_dir = log_dir
+        super().__init__(probe_data, loss, every, training=training, log_dir=log_dir)
         self.steps, self.norms, self.mean_abs, self.total = [], {}, {}, []
 
     def on_step(self, step):
@@ -40,7 +38,6 @@ class GradientNorms(ProbeCallback):
             grad = layer["gradients"]
             self.norms.setdefault(layer["name"], []).append(float(np.linalg.norm(grad)))
             self.mean_abs.setdefault(layer["name"], []).append(float(np.mean(np.abs(grad))))
-        if self.log_dir:
-            with summary_writer(self.log_dir).as_default(step=step):
-                for name, values in self.norms.items():
-                    tf.summary.scalar(f"gradient_norm/{name}", values[-1])
+        if self.scalars:
+            for name, values in self.norms.items():
+                self.scalars.add(f"gradient_norm/{name}", step, values[-1])

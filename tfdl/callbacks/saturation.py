@@ -1,9 +1,8 @@
 """How many sigmoid / tanh units sit in their flat tails, where gradients vanish."""
 
-from tfdl.callbacks.base import ProbeCallback, summary_writer
+from tfdl.callbacks.base import ProbeCallback
 
 import numpy as np
-import tensorflow as tf
 
 # Output range of each saturating activation: (low, high).
 RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
@@ -35,9 +34,8 @@ class ActivationSaturation(ProbeCallback):
     """
 
     def __init__(self, probe_data, loss, every=100, margin=0.05, log_dir=None):
-        super().__init__(probe_data, loss, every)
+        super().__init__(probe_data, loss, every, log_dir=log_dir)
         self.margin = margin
-        self.log_dir = log_dir
         self.steps, self.fractions = [], {}
 
     def on_step(self, step):
@@ -47,7 +45,6 @@ class ActivationSaturation(ProbeCallback):
                 fraction = saturated_fraction(layer["activations"], layer["activation"],
                                               self.margin)
                 self.fractions.setdefault(layer["name"], []).append(fraction)
-        if self.log_dir:
-            with summary_writer(self.log_dir).as_default(step=step):
-                for name, values in self.fractions.items():
-                    tf.summary.scalar(f"saturation/{name}", values[-1])
+        if self.scalars:
+            for name, values in self.fractions.items():
+                self.scalars.add(f"saturation/{name}", step, values[-1])
