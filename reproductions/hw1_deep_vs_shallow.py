@@ -136,8 +136,7 @@ def build(widths, regression=False):
     MNIST classifier (784-in, 10-way softmax, cross-entropy)."""
     if regression:
         model = mlp(1, widths, 1, activation=ACTIVATION, output_activation=None)
-        return training.compile_model(model, LEARNING_RATE, loss="mse", optimizer=OPTIMIZER,
-                                      metrics=())
+        return training.compile_model(model, LEARNING_RATE, loss="mse", optimizer=OPTIMIZER)
     model = mlp(784, widths, 10, activation=ACTIVATION)
     return training.compile_model(model, LEARNING_RATE, optimizer=OPTIMIZER)
 

@@ -201,7 +201,7 @@ def build(ctx, hidden, l1=0.0, l2=0.0, regression=False):
         model = mlp(2, hidden, 1, activation=activation, output_activation=None,
                     kernel_initializer=init, l2=l2)
         return training.compile_model(model, REGRESSION_LR, loss="mse",
-                                      optimizer=REGRESSION_OPTIMIZER, metrics=())
+                                      optimizer=REGRESSION_OPTIMIZER)
     model = mlp(784, hidden, 10, activation="relu", output_activation="softmax",
                 kernel_initializer=init, l1=l1, l2=l2)
     return training.compile_model(model, LEARNING_RATE, optimizer=OPTIMIZER)

@@ -6,6 +6,8 @@ at the same steps; they share one `LayerProbe` per model so each step is compute
 
 import weakref
 
+from tfdl.data.tensors import as_tensor
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -28,8 +30,8 @@ class LayerProbe:
         self.model = model
         self.training = training
         self.layers = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
-        self._x = tf.convert_to_tensor(x)
-        self._y = tf.convert_to_tensor(y)
+        self._x = as_tensor(x)
+        self._y = as_tensor(y)
         self._loss = keras.losses.get(loss)
         self._outputs = keras.Model(model.inputs, [layer.output for layer in self.layers])
         self._cached_step = None

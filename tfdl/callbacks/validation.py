@@ -1,6 +1,7 @@
 """Validation every N training steps, compiled, on a preloaded validation set."""
 
 from tfdl.callbacks.base import ScalarLog, StepCallback
+from tfdl.data.tensors import as_tensor
 
 import keras
 import tensorflow as tf
@@ -43,8 +44,8 @@ class ValidateEvery(StepCallback):
 
     def __init__(self, x, y, loss, every=1, log_dir=None, name="val", classification=None):
         super().__init__(every=every, at_start=True)
-        self.x = tf.convert_to_tensor(x)
-        self.y = tf.convert_to_tensor(y)
+        self.x = as_tensor(x)
+        self.y = as_tensor(y)
         self.loss = keras.losses.get(loss)
         self.log_dir = log_dir
         self._scalars = ScalarLog(log_dir) if log_dir else None

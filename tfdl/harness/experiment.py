@@ -43,6 +43,7 @@ from tfdl import __version__
 from tfdl.analysis import stats
 from tfdl.harness import calibration
 from tfdl.harness.claims import HEADLINE, NOT_RUN, PROTOCOL, holds
+from tfdl.harness.unit import cpu_model
 
 import keras
 import numpy as np
@@ -435,7 +436,7 @@ def provenance():
             "numpy": np.__version__, "python": platform.python_version(),
             "constraints": constraints_hash(),
         },
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, "
+        "machine": f"{platform.machine()} ({cpu_model()}), {os.cpu_count()} CPU cores, "
                    f"{'GPU' if tf.config.list_physical_devices('GPU') else 'no GPU'}",
         "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "",

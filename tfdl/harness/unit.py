@@ -83,7 +83,27 @@ def device_name():
     if gpus:
         details = tf.config.experimental.get_device_details(gpus[0])
         return details.get("device_name", "GPU")
-    return f"CPU ({platform.processor() or platform.machine()})"
+    return f"CPU ({cpu_model()})"
+
+
+def cpu_model():
+    """The CPU's model name and widest vector extension, e.g. "AMD EPYC, avx512": float
+    results can differ in the last bits between CPU generations (other kernels, other
+    summation orders), so records say which one computed them."""
+    name, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    name = value.strip()
+                elif key.strip() == "flags":
+                    flags = set(value.split())
+                    break
+    except OSError:
+        pass
+    vector = next((v for v in ("avx512f", "avx2", "avx") if v in flags), None)
+    return f"{name}, {vector.removesuffix('f')}" if vector else name
 
 
 _REPORTS = {}  # name -> (Report, fingerprint of the code loaded), once per worker process
