@@ -536,3 +536,78 @@ def test_a_closed_pipe_ends_a_command_without_a_traceback(command):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 1
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
+SHARED_TOY = """
+import os
+import time
+
+from tfdl.harness.claims import Claim, within
+from tfdl.harness.experiment import Report
+
+REPORT = Report("{name}", report_file="none.txt", title="Toy", profiles={{"quick": {{}}}})
+
+
+@REPORT.experiment
+def only(ctx):
+    \"\"\"Notes when it started, then takes half a second.\"\"\"
+    started = time.time()
+    if "{name}" == "toy_b" and ctx.seed == 1 and os.environ.get("TOY_BREAKS"):
+        raise ValueError("toy_b seed 1 breaks")
+    time.sleep(0.5)
+    return {{"value": 1.0, "started": started}}
+
+
+REPORT.claim(Claim("only.value", "value", "only", reported=1.0, quote="1.0",
+                   value=lambda m: m["value"], check=within(1.0, 0.1)))
+"""
+
+
+def test_run_all_shares_one_local_pool_longest_units_first(add_reproduction, tmp_path, capsys,
+                                                           monkeypatch):
+    """`tfdl run all --jobs N`: the units of every report wait in one queue (`SharedPool`), the
+    longest expected (committed records' wall times) first across reports; a failing unit is
+    recorded and the others go on; a rerun skips what was recorded."""
+    import threading
+
+    (tmp_path / "results").mkdir()
+    # Whichever report queues first, first come first served would not start them longest first.
+    expected = {"toy_a": {"0": 10, "1": 100}, "toy_b": {"0": 5, "1": 50}}
+    for name, times in expected.items():
+        add_reproduction(name, SHARED_TOY.format(name=name))
+        (tmp_path / "results" / f"{name}.json").write_text(json.dumps({"experiments": {
+            "only": {seed: {"wall_s": s} for seed, s in times.items()}}}))
+    # One worker, two reports feeding it from two threads, as `tfdl run all` does.
+    pool = runner.SharedPool(1)
+    records = {}
+    threads = [threading.Thread(target=lambda name=name: records.update({name: cli.load_report(
+        name).run(profile="quick", seeds=2, logdir=tmp_path / "one" / name, runner=pool)}))
+        for name in expected]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    finally:
+        pool.close()
+    # The first unit starts as soon as its report's thread queues it; every later one is the
+    # longest of those waiting.
+    starts = sorted((e["metrics"]["started"], expected[name][seed])
+                    for name, r in records.items() for seed, e in r["experiments"]["only"].items())
+    later = [seconds for _, seconds in starts[1:]]
+    assert len(later) == 3 and later == sorted(later, reverse=True)
+
+    monkeypatch.setenv("TOY_BREAKS", "1")
+
+    logs = tmp_path / "logs"
+    common = ["run", "all", "--profile", "quick", "--seeds", "2", "--logdir", str(logs)]
+    assert cli.main([*common, "--jobs", "2"]) == 1  # toy_b's seed 1 failed
+    a, b = (json.loads((logs / f"{name}-quick" / "results.json").read_text())
+            for name in expected)
+    assert sorted(a["experiments"]["only"]) == ["0", "1"] and "failures" not in a
+    assert sorted(b["experiments"]["only"]) == ["0"]
+    assert "ValueError: toy_b seed 1 breaks" in b["failures"]["only/1"]["error"]
+    capsys.readouterr()
+    assert cli.main([*common, "--jobs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("skipped") == 3 and "toy_b seed 1 breaks" in err

@@ -3,8 +3,8 @@
 usage:
     tfdl list                     the reports and their experiments
     tfdl run NAME [options]       run reproductions/NAME.py (options: tfdl run NAME --help)
-    tfdl run all [options]        run every report (options: tfdl run all --help); with
-                                  --ray ADDRESS, the units of all reports at once on a Ray cluster
+    tfdl run all [options]        run every report, the units of all of them at once on
+                                  --jobs local workers or (--ray ADDRESS) a Ray cluster (--help)
     tfdl report [--markdown] [RESULTS.json…]
                                   headline tables from result records (default: logs/*/)
     tfdl calibrate NAME [options]  the report's declared search over settings it does not
@@ -297,17 +297,19 @@ def _latest_run(name):
 
 
 def _run_all(argv):
-    """`tfdl run all`: every report, one after another; with --ray, all their units at once
-    on the cluster (one thread per report feeding one `RayRunner`)."""
+    """`tfdl run all`: every report at once, one thread per report feeding one runner: a
+    `SharedPool` of --jobs local workers (longest units first across reports), or with --ray
+    the cluster's `RayRunner`; with --jobs 1, one report after another in this process."""
     import threading
 
     from tfdl.harness.experiment import default_logdir
 
     parser = argparse.ArgumentParser(
-        prog="tfdl run all", description="Runs every report in reproductions/, one after "
-        "another; with --ray, the units of all of them at once on the cluster. The options "
-        "mean what they mean for one report (tfdl run NAME --help). Exit status: the worst "
-        "of the reports'.")
+        prog="tfdl run all", description="Runs every report in reproductions/ at once: the "
+        "units (one experiment with one seed) of all of them share --jobs local worker "
+        "processes, the longest expected first, or with --ray the cluster; with --jobs 1, one "
+        "report after another. The options mean what they mean for one report (tfdl run NAME "
+        "--help). Exit status: the worst of the reports'.")
     parser.add_argument("--profile", choices=["full", "quick"], default="full")
     parser.add_argument("--seeds", type=_positive_int, default=1, metavar="N")
     parser.add_argument("--logdir", metavar="DIR", default="logs",
@@ -316,7 +318,8 @@ def _run_all(argv):
     parser.add_argument("--data-dir", metavar="DIR")
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
-                        help="local worker processes (without --ray)")
+                        help="local worker processes shared by all reports (without --ray; "
+                             "default: the core count)")
     parser.add_argument("--threads", type=_positive_int, metavar="N")
     _add_cluster_options(parser)
     args = parser.parse_args(argv)
@@ -338,17 +341,22 @@ def _run_all(argv):
             print(f"error: {report.name}: {type(err).__name__}: {err}", file=sys.stderr)
             codes[report.name] = 1
 
-    if not args.ray:
-        if args.cpus_per_task or args.gpus_per_task:
-            return _fail("--cpus-per-task and --gpus-per-task go with --ray ADDRESS")
+    if args.ray:
+        cluster, error = _ray_runner(args)
+        if error:
+            return _fail(error)
+    elif args.cpus_per_task or args.gpus_per_task:
+        return _fail("--cpus-per-task and --gpus-per-task go with --ray ADDRESS")
+    elif args.jobs > 1:
+        from tfdl.harness.runner import SharedPool
+
+        cluster = SharedPool(args.jobs)
+    else:
         for report in reports:
             one(report)
             if codes[report.name] == 130:
                 return 130
         return max(codes.values())
-    cluster, error = _ray_runner(args)
-    if error:
-        return _fail(error)
 
     threads = [threading.Thread(target=one, args=(r, cluster), name=r.name, daemon=True)
                for r in reports]
