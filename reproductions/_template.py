@@ -11,9 +11,8 @@ Run:  python reproductions/<name>.py                  (full protocol)
       python reproductions/<name>.py --profile quick  (CI, minutes)
       tensorboard --logdir logs/<name>
 
-Result: README.md ("<section>") has the table generated from the committed 3-seed record,
-results/<name>.json, and the reason for each FAIL (docs/notes/<name>.md); numbers typed here
-would go stale with the next rerun.
+Result: README.md ("<section>"), generated from results/<name>.json (its table and each FAIL's
+reason, from docs/notes/<name>.md); numbers typed here would go stale with the next rerun.
 
 Copy this file to reproductions/<name>.py (the harness skips files starting with "_") and replace
 the toy experiment below with the report's. README "Adding a report" lists the other files a new

@@ -17,9 +17,8 @@ Run:  TFDL_DATA_DIR=../shared/data python reproductions/assignment1_softmax_cifa
       python reproductions/assignment1_softmax_cifar.py --profile quick       (CI, ~1 minute)
       tensorboard --logdir logs/assignment1_softmax_cifar
 
-Result: README.md ("KTH DD2424 Assignment 1") has the table generated from the committed 3-seed
-record, results/assignment1_softmax_cifar.json, and the reason for each FAIL
-(docs/notes/assignment1_softmax_cifar.md).
+Result: README.md ("KTH DD2424 Assignment 1"), generated from
+results/assignment1_softmax_cifar.json.
 """
 
 import sys

@@ -31,8 +31,7 @@ Run:  TFDL_DATA_DIR=../shared/data python reproductions/ex4_mlp_cnn.py          
       tensorboard --logdir logs/ex4_mlp_cnn
       docs/ex4_mlp_cnn.md says how to obtain the faces and the weights.
 
-Result: README.md ("HUJI Ex4") has the table generated from the committed 3-seed record,
-results/ex4_mlp_cnn.json, and the reason for each FAIL (docs/notes/ex4_mlp_cnn.md).
+Result: README.md ("HUJI Ex4"), generated from results/ex4_mlp_cnn.json.
 """
 
 import math

@@ -25,9 +25,7 @@ Run:  python reproductions/hw1_deep_vs_shallow.py                  (full protoco
       python reproductions/hw1_deep_vs_shallow.py --profile quick  (CI, minutes)
       python reproductions/hw1_deep_vs_shallow.py --only random_labels   (one task)
 
-Result: README.md ("Clemson CPSC 8430 HW1") has the table generated from the committed 3-seed
-record, results/hw1_deep_vs_shallow.json, and the reason for each FAIL
-(docs/notes/hw1_deep_vs_shallow.md).
+Result: README.md ("Clemson CPSC 8430 HW1"), generated from results/hw1_deep_vs_shallow.json.
 """
 
 import sys

@@ -17,9 +17,8 @@ Run:  python reproductions/hw2_init_variance.py            (full protocol)
       python reproductions/hw2_init_variance.py --profile quick --only initialization
       tensorboard --logdir logs/hw2_init_variance
 
-Result: README.md ("Sharif HW2") has the table generated from the committed 3-seed record,
-results/hw2_init_variance.json, with the reason for each FAIL, and the calibration search's
-ranked table (results/calibration/hw2_init_variance.json).
+Result: README.md ("Sharif HW2"), generated from results/hw2_init_variance.json and the
+calibration search's results/calibration/hw2_init_variance.json.
 """
 
 import sys

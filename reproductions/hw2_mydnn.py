@@ -19,8 +19,7 @@ Run:  python reproductions/hw2_mydnn.py                  (full protocol)
       python reproductions/hw2_mydnn.py --profile quick  (CI, minutes)
       tensorboard --logdir logs/hw2_mydnn
 
-Result: README.md ("Technion 236606 HW2 (mydnn)") has the table generated from the committed 3-seed
-record, results/hw2_mydnn.json, and the reason for each FAIL (docs/notes/hw2_mydnn.md).
+Result: README.md ("Technion 236606 HW2 (mydnn)"), generated from results/hw2_mydnn.json.
 """
 
 import math
