@@ -8,22 +8,18 @@ Data: the course's Europe files, <data dir>/europe/{train,validation,test}.csv: 
       (--resnet18-weights); offline, a stand-in on <data dir>/cifar10-jpeg ("ImageNet" = 8
       CIFAR-10 classes, the binary task cat vs dog: tfdl/training/transfer_study.py).
 
-The report claims:
-  Optimization Q1  lr 1 keeps the validation loss at its initial ~3.4; lr 0.00001 has not
-                   converged after 50 epochs; 0.01 and 0.001 converge (depth 6, width 16).
-  Optimization Q2  at lr 0.001 the validation loss still falls from 20 to 50 epochs.
-  Optimization Q3  batch norm: epoch-1 validation accuracy 0.795 vs 0.375 without; ~0.947 at 100.
-  Optimization Q4  batch 1 / 16 / 128 / 1024 for 1 / 10 / 50 / 50 epochs: test accuracy
-                   0.678 / 0.720 / 0.914 / 0.766, batch 128 best, less loss noise for larger
-                   batches.
-  Evaluation Q1-4  depth x width grid: best depth 6 width 64 (validation 0.963), worst depth 1
-                   width 16 (0.925); accuracy vs depth and vs width; decision boundaries.
-  Evaluation Q5    100 hidden layers of width 4: gradients vanish past layer 0, accuracy ~0.106.
-  Evaluation Q7    sine features of (long, lat) before the MLP: validation 0.977 vs 0.932.
-  Part 3 (CNN)     one epoch each, test accuracy: XGBoost on pixels 0.735; ResNet-18 from scratch
-                   0.54; ImageNet-pretrained, last layer only (linear probe) 0.6575; scikit-learn
-                   logistic regression on the pretrained features 0.5075; fine-tuned 0.775.
-                   Learning rates 0.01 / 0.001 / 0.0001 tried, 0.001 best.
+The report trains ReLU MLPs (depth 6, width 16 unless said) and ResNet-18s, and claims:
+  1. lr 1 keeps the initial validation loss ~3.4; lr 0.00001 has not converged after 50 epochs;
+     at lr 0.001 the validation loss still falls from 20 to 50 epochs;
+  2. batch norm: epoch-1 validation accuracy 0.795 vs 0.375 without; 0.947 after 100 epochs;
+  3. batch 1 / 16 / 128 / 1024 for 1 / 10 / 50 / 50 epochs: test accuracy 0.678 / 0.720 /
+     0.914 / 0.766, batch 128 best, less loss noise for larger batches;
+  4. depth x width grid: best depth 6 width 64 (validation 0.963), worst depth 1 width 16 (0.925);
+  5. 100 hidden layers of width 4: gradients vanish past layer 0, accuracy stays near chance;
+  6. sine features of (long, lat) before the MLP: validation 0.977 vs 0.932;
+  7. CNNs, one epoch, test accuracy: XGBoost on pixels 0.735, ResNet-18 from scratch 0.54,
+     pretrained with the last layer trained 0.6575, logistic regression on its features 0.5075,
+     fine-tuned 0.775; lr 0.001 the best of 0.01 / 0.001 / 0.0001.
 
 Run:  TFDL_DATA_DIR=../shared/data python reproductions/ex4_mlp_cnn.py            (full protocol)
       python reproductions/ex4_mlp_cnn.py --profile quick --only learning_rate batch_norm
@@ -68,9 +64,8 @@ DEEP_LAYERS = [0, 30, 60, 90, 95, 99]  # the report's 0-based hidden-layer indic
 IMPLICIT_EPOCHS = 50
 
 # ## Inferred (not in the report; fixed once for every experiment)
-# Adam, as in the course's training skeleton as we know it. The report's lr 1 run sits at the
-# initial loss (Adam's first steps kill the ReLUs) and lr 0.00001 is far from converged after
-# 50 epochs: both fit Adam at these rates.
+# Adam, as in the course's skeleton as we know it: the report's lr 1 run sits at the initial loss
+# (Adam's first steps kill the ReLUs), lr 0.00001 is far from converged after 50 epochs.
 OPTIMIZER = "adam"
 LOSS = "sparse_categorical_crossentropy"
 # PyTorch's nn.Linear default weights U(+-1/sqrt(fan_in)) (the report's code is PyTorch);
@@ -79,21 +74,18 @@ INIT_SCALE = 1.0 / 3.0  # VarianceScaling(1/3, fan_in, uniform) has limit 1/sqrt
 # PyTorch's BatchNorm1d: running averages with momentum 0.1 (Keras 0.9), epsilon 1e-5. Keras'
 # 0.99 leaves the eval-mode statistics far from the data's for the first few hundred steps.
 BATCH_NORM = dict(batch_norm_momentum=0.9, batch_norm_epsilon=1e-5)
-# Part 1 gives no batch size: the part-2 batch of 256 is used throughout.
-# Questions 1-2 run without batch norm (question 3 adds it). Question 4 ("the previous
-# network") also runs WITHOUT batch norm: PyTorch's BatchNorm1d refuses a batch of 1 in
-# training mode, so the report's batch-1 run cannot have had it (Keras's would output constants).
+# Part 1 gives no batch size: part 2's 256 throughout. Questions 1-2 run without batch norm
+# (question 3 adds it), and so does question 4 ("the previous network"): PyTorch's BatchNorm1d
+# refuses a batch of 1 in training mode (Keras's would output constants).
 BATCH_SIZE_BATCH_NORM = False
 # Question 7: "sine functions with different frequencies": sin(f * x) of long and lat for
 # f = 0.1, 0.2, ..., 1.0 (20 features), then the depth-6 width-16 MLP of part 2 (batch norm).
 SINE_FREQUENCIES = [round(0.1 * k, 1) for k in range(1, 11)]
-# Question 5 diagnostic (recorded, not a claim): per-layer gradients of the 100 x 4 network at
-# initialization for these init seeds, to tell the run's own seed from the general pattern.
+# Question 5: gradients at initialization for these init seeds (recorded, not a claim: tells the
+# run's own seed from the general pattern), and through training on one fixed training batch.
 INIT_DIAGNOSTIC_SEEDS = range(5)
-# Question 5: the fixed training batch (of the training batch size) gradients are measured on.
 PROBE_EXAMPLES = BATCH
-# Many optimizer steps per compiled call (tfdl.training.train): a width-16 MLP runs ~160
-# steps/s one step per call, ~1,000+ steps/s with 1,000 per call on 2 loaded CPU cores.
+# A width-16 MLP runs ~160 steps/s at one step per compiled call, 1,000+ at 1,000 per call.
 STEPS_PER_EXECUTION = 1000
 
 # ## Part 3 (CNN), from the report
@@ -160,9 +152,8 @@ def build(depth, width, learning_rate, seed, batch_norm=False, features=None):
 
 
 def _train(ctx, name, model, splits, epochs, batch_size=BATCH, **options):
-    """One MLP run (`training.fit`), logged: validation and test curves (point e after epoch e),
-    final train scores, step losses in 400 points (Q4's figure). A step callback fires at most
-    once per compiled call: `steps_per_execution` must not exceed its `every`."""
+    """One MLP run, logged: validation and test curves (point e after epoch e), final train scores,
+    step losses in 400 points. A step callback's `every` must be >= `steps_per_execution`."""
     options = {"steps_per_execution": STEPS_PER_EXECUTION, **options}
     run = training.fit(model, splits, batch_size=batch_size, epochs=epochs, seed=ctx.seed,
                        curves=("val", "test"), final=("train",), train_points=400,
@@ -272,8 +263,7 @@ def batch_size(ctx):
     runs = {}
     for batch, n_epochs in ctx.config["batch_epochs"].items():
         model = build(DEPTH, WIDTH, LR, ctx.seed, batch_norm=BATCH_SIZE_BATCH_NORM)
-        runs[str(batch)] = _train(ctx, f"batch_{batch}", model, splits, n_epochs,
-                                  batch_size=batch)
+        runs[str(batch)] = _train(ctx, f"batch_{batch}", model, splits, n_epochs, batch_size=batch)
     return {"batch_size": list(map(int, runs)), "runs": runs}
 
 
@@ -292,8 +282,7 @@ REPORT.claim(
       for (b, e), acc in zip(BATCH_EPOCHS.items(), (0.678, 0.720, 0.914, 0.766))),
     Claim("q4.best", "best test accuracy at batch size", "batch_size", reported=128,
           quote="This (batch size=128, epoch num=50) combination has the highest test accuracy",
-          value=lambda m: max(m["batch_size"],
-                              key=lambda b: last(m["runs"][str(b)], split="test")),
+          value=lambda m: max(m["batch_size"], key=lambda b: last(m["runs"][str(b)], split="test")),
           check=equals(128), diverged=any_diverged(), profiles=("full",)),
     Claim("q4.noise", "training-loss noise falls as the batch grows (Spearman)", "batch_size",
           reported="falls", value=lambda m: stats.spearman(
