@@ -43,7 +43,7 @@ from tfdl.harness.claims import (
 from tfdl.harness.experiment import Report, seed_metrics
 from tfdl.models import count_params, mlp
 from tfdl.training.runs import final, fmt
-from tfdl.training.tuning import grid_search
+from tfdl.training.tuning import Restarts, grid_search
 
 import keras
 import numpy as np
@@ -279,10 +279,14 @@ def regularization(ctx):
     batch = ctx.config["reg_batch"]
     out = {"searches": {}, "runs": {}}
     for norm in ("l1", "l2", "none"):
+        decays = ctx.config["none_decays"] if norm == "none" else ctx.config["decays"]
+        # One model per norm, restarted for each trial (one trace for the whole search).
+        restarts = Restarts(build(ctx, [128], **_norm_kwargs(norm, decays[0])))
+
         # A keras-tuner trial (fit cannot run inside one): trained by `training.train`, scored
         # in fit's shape; "val_accuracy" is the tuner's objective.
-        def trial(decay, norm=norm):
-            model = build(ctx, [128], **_norm_kwargs(norm, decay))
+        def trial(decay, restarts=restarts):
+            model = restarts.start(decay)
             training.train(model, *splits.train, batch_size=batch, epochs=ctx.config["reg_epochs"],
                            seed=ctx.seed, drop_remainder=True, steps_per_execution="epoch")
             scores = {name: training.evaluate(model, *training.split(splits, name))
@@ -291,7 +295,6 @@ def regularization(ctx):
 
         # The report also "searched" the decay with no regularizer: the decay is then unused,
         # so the search varies nothing (here, with a seeded init, every trial is identical).
-        decays = ctx.config["none_decays"] if norm == "none" else ctx.config["decays"]
         search = grid_search(trial, "weight_decay", decays, directory=ctx.run_dir("tuner"),
                              project_name=f"decay_{norm}")
         accuracies = [final(m) for m in search.metrics]

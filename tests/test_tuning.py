@@ -1,12 +1,14 @@
 """tfdl.training.tuning.grid_search: every value tried, the trial files, min and max objectives,
-failed trials, and a weight-decay search through tfdl.training."""
+failed trials, and a weight-decay search through tfdl.training; Restarts: a restarted trial
+trains exactly as a freshly built model, with one traced train function for all."""
 
 from pathlib import Path
 
 from tfdl import training
 from tfdl.models import mlp
-from tfdl.training.tuning import grid_search
+from tfdl.training.tuning import Restarts, grid_search
 
+import keras
 import numpy as np
 import pytest
 
@@ -60,3 +62,40 @@ def test_grid_search_of_weight_decay_with_tfdl_training(tmp_path):
     small, large = (m["val_loss"] for m in result.metrics)
     assert result.best_value == 1e-6
     assert small < 0.1 < 1.0 < large
+
+
+def _decay_net(seed=3, **decay):
+    model = mlp(6, [8], 3, kernel_initializer=keras.initializers.GlorotUniform(seed=seed), **decay)
+    return training.compile_model(model, 0.01, optimizer="adam")
+
+
+@pytest.mark.parametrize("norm", ["l1", "l2"])
+def test_restarted_trials_train_exactly_as_fresh_models_with_one_trace(norm):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(96, 6)).astype(np.float32)
+    y = rng.integers(0, 3, size=96)
+
+    def trained(model):
+        training.train(model, x, y, batch_size=32, epochs=3, seed=5, steps_per_execution="epoch")
+        return model.get_weights()
+
+    decays = [1e-3, 0.3, 1e-3]  # the first decay again after a strong one: a full reset
+    restarts = Restarts(_decay_net(**{norm: decays[0]}))
+    traced = []
+    for decay in decays:
+        restarted = trained(restarts.start(decay))
+        traced.append(restarts.model.train_function)
+        for a, b in zip(restarted, trained(_decay_net(**{norm: decay})), strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert traced[0] is not None and all(t is traced[0] for t in traced)
+    # The strong decay trains other weights: the variable decay reached the traced function.
+    assert not np.array_equal(trained(restarts.start(0.3))[0], trained(restarts.start(1e-3))[0])
+
+
+def test_restarts_without_regularizer_ignore_the_decay_and_refuse_mixed_decays():
+    restarts = Restarts(_decay_net())
+    assert restarts.decay is None and restarts.start(0.5) is restarts.model
+    mixed = _decay_net(l2=1e-3)
+    mixed.trainable_weights[0].regularizer = keras.regularizers.L2(0.1)
+    with pytest.raises(ValueError, match="one weight decay"):
+        Restarts(mixed)
