@@ -1,5 +1,5 @@
 """tfdl.training.loop.train with many steps per execution: every step's loss, validation steps,
-the same first epoch, an exact step budget."""
+the same first epoch, an exact step budget, the training of Keras' fit on tf.data."""
 
 from tfdl import callbacks as cb
 from tfdl import training
@@ -8,6 +8,7 @@ from tfdl.models import mlp
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from conftest import two_class_points as _toy
 
 
@@ -49,3 +50,37 @@ def test_predict_equals_keras_predict_bit_for_bit():
     x, _ = _toy()
     model = mlp(2, [8], 1, output_activation=None)
     np.testing.assert_array_equal(training.predict(model, x), model.predict(x, verbose=0))
+
+
+def _keras_fit(model, x, y, batch, seed, k, epochs=None, steps=None, drop_remainder=False):
+    """How `train` ran before it gathered batches inside the compiled call: Keras' `fit` on a
+    tf.data pipeline of seeded shuffled batches."""
+    n = len(y)
+    per_pass = training.steps_per_epoch(n, batch, drop_remainder)
+    per_epoch = steps or per_pass
+    k = min(per_epoch, per_pass) if k == "epoch" else k
+    one_iterator = k == 1 or (steps is None and per_epoch == k)
+    data = (tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True)
+            .batch(batch, drop_remainder=drop_remainder))
+    data = data.repeat() if one_iterator or steps else data
+    data = data.map(lambda i: (tf.gather(x, i), tf.gather(y, i)))
+    data = data.take(steps) if steps and not one_iterator else data
+    model.steps_per_execution = k
+    model.fit(data, epochs=epochs or 1, steps_per_epoch=per_epoch if one_iterator else None,
+              shuffle=False, verbose=0)
+
+
+@pytest.mark.parametrize("k, epochs, steps, drop_remainder", [
+    (1, 3, None, False), ("epoch", 3, None, False), (7, 3, None, False), (30, 3, None, True),
+    (20, None, 45, False), ("epoch", None, 50, True)])
+def test_trains_exactly_as_keras_fit_on_a_tf_data_pipeline(k, epochs, steps, drop_remainder):
+    x, y = _toy()
+    weights = []
+    for fit in (training.train, _keras_fit):
+        keras.utils.set_random_seed(0)
+        model = training.compile_model(mlp(2, [8, 8], 2, batch_norm=True), 0.05, optimizer="adam")
+        fit(model, x, y, 5, seed=3, epochs=epochs, steps=steps, drop_remainder=drop_remainder,
+            **{"steps_per_execution" if fit is training.train else "k": k})
+        weights.append(model.get_weights())
+    for a, b in zip(*weights, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -84,7 +84,7 @@ def test_restarted_trials_train_exactly_as_fresh_models_with_one_trace(norm):
     traced = []
     for decay in decays:
         restarted = trained(restarts.start(decay))
-        traced.append(restarts.model.train_function)
+        traced.append(restarts.model._tfdl_execution[1])
         for a, b in zip(restarted, trained(_decay_net(**{norm: decay})), strict=True):
             np.testing.assert_array_equal(a, b)
     assert traced[0] is not None and all(t is traced[0] for t in traced)

@@ -6,7 +6,6 @@ from tfdl.training.fit import fit, split
 from tfdl.training.loop import (
     OPTIMIZERS,
     TrainResult,
-    batches,
     compile_model,
     evaluate,
     predict,
@@ -14,5 +13,5 @@ from tfdl.training.loop import (
     train,
 )
 
-__all__ = ["OPTIMIZERS", "TrainResult", "batches", "compile_model", "evaluate", "fit", "predict",
+__all__ = ["OPTIMIZERS", "TrainResult", "compile_model", "evaluate", "fit", "predict",
            "split", "steps_per_epoch", "train"]

@@ -28,14 +28,14 @@ def split(splits, name):
 def fit(model, splits, *, batch_size, steps=None, epochs=None, seed=0, shuffle=True,
         curves=(), curve_every="epoch", curve_loss=None, final=("train", "test"),
         final_loss=None, callbacks=(), steps_per_execution=1, drop_remainder=False, run_dir=None,
-        label=None, train_points=500):
+        label=None, train_points=500, jit_compile=False):
     """Trains a compiled `model` on the train split and returns its record (module docstring).
 
     Args:
         model: a model compiled with `training.compile_model`.
         splits: a `Splits` or `{name: (x, y)}` with at least "train".
-        batch_size, steps, epochs, seed, shuffle, steps_per_execution, drop_remainder: as
-            `training.train`.
+        batch_size, steps, epochs, seed, shuffle, steps_per_execution, drop_remainder,
+            jit_compile: as `training.train`.
         curves: splits evaluated during training (`ValidateEvery`, TensorBoard run `name`).
         curve_every: steps between curve points, or "epoch" (one pass over the train split).
         curve_loss: loss of the curves (default: the model's).
@@ -55,7 +55,7 @@ def fit(model, splits, *, batch_size, steps=None, epochs=None, seed=0, shuffle=T
     result = train(model, x, y, batch_size=batch_size, steps=steps, epochs=epochs, seed=seed,
                    shuffle=shuffle, callbacks=[*validators.values(), *callbacks],
                    log_dir=run_dir, label=label, steps_per_execution=steps_per_execution,
-                   drop_remainder=drop_remainder)
+                   drop_remainder=drop_remainder, jit_compile=jit_compile)
     train_steps, train_losses = (stats.downsample(result.losses, points=train_points)
                                  if result.losses else ([], []))
     return {

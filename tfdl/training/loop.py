@@ -1,10 +1,12 @@
 """Training with preloaded tensors: one way to compile, feed, fit and evaluate.
 
-Batches are gathered by index from tensors held in memory, so a step costs the
-model's math and little else — batch size 1 runs at thousands of steps a second.
+Batches are gathered by index from tensors held in memory, inside the compiled call that
+runs the steps, so a step costs the model's math and little else — batch size 1 runs at
+thousands of steps a second.
 A run whose loss becomes NaN or infinite stops and is reported as diverged.
 """
 
+import concurrent.futures
 import dataclasses
 import math
 import time
@@ -45,45 +47,63 @@ def compile_model(model, learning_rate, loss="sparse_categorical_crossentropy", 
     return model
 
 
-def _no_autotune():
-    # tf.data's autotuner competes with the training step for the cores: on 2 cores it made
-    # whole epochs of report 000's batch-128 run (validation every step) ~1.6x slower at
-    # random, and ~2x slower whenever one core was busy (benchmarks/epoch_times.py).
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return options
-
-
-_NO_AUTOTUNE = _no_autotune()
-
-
-def batches(x, y, batch_size, seed=0, shuffle=True, drop_remainder=False, repeat=True):
-    """An endless `tf.data.Dataset` of `(x, y)` batches drawn from in-memory arrays.
-
-    Each pass over the data is a fresh permutation (when `shuffle`); batches never
-    straddle two passes. With `batch_size >= len(x)` every step is the full set.
-    With `repeat=False` the dataset is one pass (each new iterator reshuffles).
-    """
-    n = len(y)
-    x, y = as_tensor(x), as_tensor(y)
-    if batch_size >= n:
-        full = tf.data.Dataset.from_tensors((x, y))
-        return (full.repeat() if repeat else full).with_options(_NO_AUTOTUNE)
-    indices = tf.data.Dataset.range(n)
-    if shuffle:
-        indices = indices.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-    dataset = indices.batch(batch_size, drop_remainder=drop_remainder)
-    if repeat:
-        dataset = dataset.repeat()
-    # A gather from memory costs next to nothing: one batch prepared ahead is enough.
-    dataset = dataset.map(lambda idx: (tf.gather(x, idx), tf.gather(y, idx)))
-    return dataset.prefetch(1).with_options(_NO_AUTOTUNE)
-
-
 def steps_per_epoch(n, batch_size, drop_remainder=False):
     if batch_size >= n:
         return 1
     return n // batch_size if drop_remainder else math.ceil(n / batch_size)
+
+
+def _passes(n, batch_size, seed=0, shuffle=True, fresh=False):
+    """The example order of each pass over `n` examples, endlessly (int64 arrays).
+
+    A shuffled pass is a permutation from `tf.data.Dataset.range(n).shuffle(n, seed,
+    reshuffle_each_iteration=True)`, as Keras' `fit` drew them from such a dataset: one
+    iterator over its repetitions, or with `fresh` a new iterator every pass, and one more
+    opened and left unused (Keras' `fit` opened two per epoch; each advances the reshuffling).
+    Unshuffled passes and full batches (`batch_size >= n`) are in order.
+    """
+    if batch_size >= n or not shuffle:
+        while True:
+            yield np.arange(n)
+    orders = (tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True)
+              .batch(n))
+    if fresh:
+        while True:
+            order = next(iter(orders)).numpy()
+            iter(orders)
+            yield order
+    for order in orders.repeat():
+        yield order.numpy()
+
+
+def _steps(n, batch_size, seed, shuffle, drop_remainder, fresh):
+    """Every step's example indices in training order: each pass cut into batches (batches
+    never straddle two passes; a pass's last partial batch is dropped with `drop_remainder`)."""
+    for order in _prefetched(_passes(n, batch_size, seed, shuffle, fresh)):
+        for step in range(steps_per_epoch(n, batch_size, drop_remainder)):
+            yield order[step * batch_size:(step + 1) * batch_size]
+
+
+def _prefetched(items):
+    """`items`, the next one computed in a background thread while this one is used: tf.data
+    shuffles a pass of 100,000 examples in ~0.13 s, as long as a few hundred small steps."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        ahead = pool.submit(next, items)
+        while True:
+            item = ahead.result()
+            ahead = pool.submit(next, items)
+            yield item
+
+
+def _segments(indices):
+    """Consecutive steps of one execution grouped by batch size: `[steps, batch]` tensors."""
+    groups = []
+    for index in indices:
+        if groups and len(groups[-1][-1]) == len(index):
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    return [tf.constant(np.stack(group)) for group in groups]
 
 
 @dataclasses.dataclass
@@ -115,8 +135,13 @@ class _EpochLosses(keras.callbacks.Callback):
 
 
 def train(model, x, y, batch_size, steps=None, epochs=None, callbacks=(), seed=0, shuffle=True,
-          drop_remainder=False, log_dir=None, label=None, steps_per_execution=1):
+          drop_remainder=False, log_dir=None, label=None, steps_per_execution=1,
+          jit_compile=False):
     """Trains a compiled model for a number of steps or of epochs.
+
+    Keras' `fit` loop (callbacks, per-epoch metric resets, `stop_training`), with the batches
+    gathered inside the compiled function from `x` and `y` held as tensors: one compiled call
+    runs `steps_per_execution` steps with no `tf.data` iterator per step.
 
     Args:
         model: a model compiled with `compile_model`.
@@ -130,77 +155,77 @@ def train(model, x, y, batch_size, steps=None, epochs=None, callbacks=(), seed=0
         drop_remainder: drop each pass's last partial batch.
         log_dir: TensorBoard run directory for the per-step training loss.
         label: prefix for progress lines on stderr; None is silent.
-        steps_per_execution: optimizer steps run inside one compiled call (Keras'
-            `compile(steps_per_execution=)`), or "epoch": one pass over the data per call
-            (`epochs=` runs; with `steps=`, a pass or the whole run if shorter). Per-step
-            Python overhead dominates small models (an MLP on 2 features runs ~160 steps/s
-            at 1, thousands at 100). Every step's loss is still recorded. A `ValidateEvery`
-            whose `every` is at most this evaluates inside the compiled call, at exactly the
-            steps it would with 1 (see `ValidateEvery`); other `StepCallback`s fire at the
-            first execution end at or after each multiple of their `every` (exact when
-            `every` is a multiple of this, or once per epoch, as executions never cross an
-            epoch's end). With `steps=` or "epoch" the batches are those of 1; an integer
-            with `epochs=` keeps the first pass's batches, and later passes are other
-            (seeded) permutations.
+        steps_per_execution: optimizer steps run inside one compiled call, or "epoch": one
+            pass over the data per call (`epochs=` runs; with `steps=`, a pass or the whole
+            run if shorter). Per-step Python overhead dominates small models (an MLP on 2
+            features runs ~160 steps/s at 1, thousands at 100). Every step's loss is still
+            recorded. A `ValidateEvery` whose `every` is at most this evaluates inside the
+            compiled call, at exactly the steps it would with 1 (see `ValidateEvery`); other
+            `StepCallback`s fire at the first execution end at or after each multiple of their
+            `every` (exact when `every` is a multiple of this, or once per epoch, as executions
+            never cross an epoch's end). With `steps=` or "epoch" the batches are those of 1;
+            an integer with `epochs=` keeps the first pass's batches, and later passes are
+            other (seeded) permutations.
+        jit_compile: compile each execution with XLA.
 
     Returns:
         A `TrainResult`.
     """
     if (steps is None) == (epochs is None):
         raise ValueError("give exactly one of steps= or epochs=")
-    per_epoch = steps_per_epoch(len(y), batch_size, drop_remainder)
-    if steps is not None:
-        epochs, per_epoch = 1, steps
+    per_pass = steps_per_epoch(len(y), batch_size, drop_remainder)
+    per_epoch = per_pass if steps is None else steps
+    epochs = epochs if steps is None else 1
     total = epochs * per_epoch
     history = StepHistory(total, log_dir=log_dir, log_every=max(1, total // 2000), label=label)
     epoch_losses = _EpochLosses()
     if steps_per_execution == "epoch":
-        steps_per_execution = min(per_epoch, steps_per_epoch(len(y), batch_size, drop_remainder))
+        steps_per_execution = min(per_epoch, per_pass)
     elif not (isinstance(steps_per_execution, int) and steps_per_execution >= 1):
         raise ValueError("steps_per_execution must be >= 1 or 'epoch', "
                          f"got {steps_per_execution!r}")
-    if model.steps_per_execution != steps_per_execution:
-        model.steps_per_execution = steps_per_execution
-        model.train_function = None  # rebuilt by fit for the new execution length
-    # One endless iterator over seeded passes (the batches of steps_per_execution=1) when
-    # executions tile the epochs exactly: one step each, or one pass each ("epoch").
-    one_iterator = steps_per_execution == 1 or (steps is None
-                                                and per_epoch == steps_per_execution)
-    data = batches(x, y, batch_size, seed=seed, shuffle=shuffle, drop_remainder=drop_remainder,
-                   repeat=one_iterator or steps is not None)
-    fit_steps = per_epoch
-    if not one_iterator:
-        # Finite passes with a known length and no steps_per_epoch: Keras opens a fresh
-        # iterator (a fresh permutation) per epoch and the last execution of an epoch
-        # stops at the epoch's end instead of running into the next pass. A step budget
-        # is one finite dataset of exactly those steps, in the order of 1.
-        if steps is not None:
-            data = data.take(steps)
-        fit_steps = None
+    # Executions tiling the epochs (one step each, or one pass each) or a step budget draw
+    # their passes from one iterator; other epoch-based runs open a fresh one per epoch.
+    fresh = steps is None and steps_per_execution not in (1, per_epoch)
+    order = _steps(len(y), batch_size, seed, shuffle, drop_remainder, fresh)
     in_step = []
     for callback in callbacks:
         if hasattr(callback, "after_step"):
             callback.in_step = 1 < steps_per_execution and callback.every <= steps_per_execution
             if callback.in_step:
                 in_step.append(callback)
+    x, y = as_tensor(x), as_tensor(y)
+    static = drop_remainder or batch_size >= len(y)
+    run = _execution(model, x, y, min(batch_size, len(y)) if static else None, in_step,
+                     jit_compile)
+    callbacks = keras.callbacks.CallbackList(
+        [history, epoch_losses, keras.callbacks.TerminateOnNaN(), *callbacks], model=model,
+        epochs=epochs, steps=per_epoch, verbose=0)
     start = time.perf_counter()
     try:
-        if in_step:
-            _evaluate_inside_steps(model, in_step)
-        _mute_retracing_warning(model)
-        model.fit(
-            data,
-            epochs=epochs,
-            steps_per_epoch=fit_steps,
-            callbacks=[history, epoch_losses, keras.callbacks.TerminateOnNaN(), *callbacks],
-            shuffle=False,  # the dataset shuffles itself, seeded
-            verbose=0,
-        )
+        model.stop_training = False
+        callbacks.on_train_begin()
+        logs = {}
+        for epoch in range(epochs):
+            model.reset_metrics()
+            callbacks.on_epoch_begin(epoch)
+            for begin in range(0, per_epoch, steps_per_execution):
+                end = min(begin + steps_per_execution, per_epoch)
+                callbacks.on_train_batch_begin(begin)
+                for segment in _segments([next(order) for _ in range(end - begin)]):
+                    run(x, y, segment)
+                logs = model.get_metrics_result()
+                callbacks.on_train_batch_end(end - 1, logs)
+                if model.stop_training:
+                    break
+            callbacks.on_epoch_end(epoch, logs)
+            if model.stop_training:
+                break
+        model.optimizer.finalize_variable_values(model.trainable_weights)
+        callbacks.on_train_end(logs)
     finally:
+        order.close()  # stops the thread preparing the next pass
         flush_all()  # TensorBoard points still pending, also when training raised
-        if in_step:
-            del model.train_step  # back to the class's
-            model.train_function = None
     diverged = bool(history.losses) and not math.isfinite(history.losses[-1])
     return TrainResult(
         steps=len(history.losses),
@@ -211,33 +236,41 @@ def train(model, x, y, batch_size, steps=None, epochs=None, callbacks=(), seed=0
     )
 
 
-def _mute_retracing_warning(model):
-    """Builds the model's train function now and mutes TensorFlow's "triggered tf.function
-    retracing" warning for it: every model traces its own train function once by design,
-    and a run of many short trainings (one model each) would otherwise warn."""
-    model.make_train_function()
-    cells = [c.cell_contents for c in getattr(model.train_function, "__closure__", None) or ()]
-    for fn in cells + [getattr(c, "__wrapped__", None) for c in cells]:
-        if isinstance(fn, tf.types.experimental.PolymorphicFunction):
-            fn._omit_frequent_tracing_warning = True
-
-
-def _evaluate_inside_steps(model, callbacks):
-    """Makes `model`'s compiled train step call each callback's `before_step()` before the
-    optimizer step and `after_step()` after it (graph code: the callbacks keep what they
-    compute in variables and read it once per compiled call)."""
+def _execution(model, x, y, batch, in_step, jit_compile):
+    """The compiled function `run(x, y, indices)`: one optimizer step (Keras' `train_step`) per
+    row of `indices` on the batch it gathers from `x` and `y`; each in-step callback's
+    `before_step()` and `after_step()` around it (graph code: they keep what they compute in
+    variables and read it once per call). `batch` is the traced batch dimension: a number
+    where every batch has that size (`drop_remainder`, full batch), else None, as Keras traced
+    a tf.data pipeline's batches (the traced shapes decide how TensorFlow rewrites the graph,
+    so they keep the numbers of those runs bit for bit). Kept on the model and traced once
+    per model while no callback runs inside it."""
+    signature = tuple(tf.TensorSpec(shape, dtype) for shape, dtype in (
+        ([None, *x.shape[1:]], x.dtype), ([None, *y.shape[1:]], y.dtype),
+        ([None, batch], tf.int64)))
+    key = (jit_compile, signature)
+    cached = getattr(model, "_tfdl_execution", None)
+    if not in_step and cached is not None and cached[0] == key:
+        return cached[1]
     train_step = type(model).train_step.__get__(model)
 
-    def step_with_callbacks(data):
-        for callback in callbacks:
-            callback.before_step()
-        logs = train_step(data)
-        for callback in callbacks:
-            callback.after_step()
-        return logs
+    @tf.autograph.experimental.do_not_convert
+    def run(x, y, indices):
+        def step(i):
+            for callback in in_step:
+                callback.before_step()
+            train_step((tf.gather(x, indices[i]), tf.gather(y, indices[i])))
+            for callback in in_step:
+                callback.after_step()
+            return i + 1
 
-    model.train_step = step_with_callbacks
-    model.train_function = None
+        tf.while_loop(lambda i: i < tf.shape(indices)[0], step, [tf.constant(0)],
+                      parallel_iterations=1)
+
+    run = tf.function(run, input_signature=signature, jit_compile=jit_compile)
+    if not in_step:
+        model._tfdl_execution = (key, run)
+    return run
 
 
 def evaluate(model, x, y, loss=None, batch_size=10_000):
