@@ -53,34 +53,37 @@ def test_predict_equals_keras_predict_bit_for_bit():
 
 
 def _keras_fit(model, x, y, batch, seed, k, epochs=None, steps=None, drop_remainder=False):
-    """How `train` ran before it gathered batches inside the compiled call: Keras' `fit` on a
-    tf.data pipeline of seeded shuffled batches."""
-    n = len(y)
-    per_pass = training.steps_per_epoch(n, batch, drop_remainder)
-    per_epoch = steps or per_pass
-    k = min(per_epoch, per_pass) if k == "epoch" else k
-    one_iterator = k == 1 or (steps is None and per_epoch == k)
-    data = (tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True)
-            .batch(batch, drop_remainder=drop_remainder))
-    data = data.repeat() if one_iterator or steps else data
-    data = data.map(lambda i: (tf.gather(x, i), tf.gather(y, i)))
-    data = data.take(steps) if steps and not one_iterator else data
-    model.steps_per_execution = k
-    model.fit(data, epochs=epochs or 1, steps_per_epoch=per_epoch if one_iterator else None,
-              shuffle=False, verbose=0)
+    """Keras' `fit` on a tf.data pipeline of seeded shuffled batches from one iterator, `k`
+    steps per execution (tiling each epoch, or crossing passes within a step budget)."""
+    per_epoch = steps or training.steps_per_epoch(len(y), batch, drop_remainder)
+    data = (tf.data.Dataset.range(len(y)).shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
+            .batch(batch, drop_remainder=drop_remainder).repeat()
+            .map(lambda i: (tf.gather(x, i), tf.gather(y, i))))
+    model.steps_per_execution = min(per_epoch, k) if k != "epoch" else per_epoch
+    model.fit(data.take(steps) if steps else data, epochs=epochs or 1,
+              steps_per_epoch=None if steps else per_epoch, shuffle=False, verbose=0)
+
+
+def _trained(fit, k, epochs, steps, drop_remainder):
+    x, y = _toy()
+    keras.utils.set_random_seed(0)
+    model = training.compile_model(mlp(2, [8, 8], 2, batch_norm=True), 0.05, optimizer="adam")
+    fit(model, x, y, 5, seed=3, epochs=epochs, steps=steps, drop_remainder=drop_remainder,
+        **{"steps_per_execution" if fit is training.train else "k": k})
+    return model.get_weights()
 
 
 @pytest.mark.parametrize("k, epochs, steps, drop_remainder", [
     (1, 3, None, False), ("epoch", 3, None, False), (7, 3, None, False), (30, 3, None, True),
     (20, None, 45, False), ("epoch", None, 50, True)])
 def test_trains_exactly_as_keras_fit_on_a_tf_data_pipeline(k, epochs, steps, drop_remainder):
-    x, y = _toy()
-    weights = []
-    for fit in (training.train, _keras_fit):
-        keras.utils.set_random_seed(0)
-        model = training.compile_model(mlp(2, [8, 8], 2, batch_norm=True), 0.05, optimizer="adam")
-        fit(model, x, y, 5, seed=3, epochs=epochs, steps=steps, drop_remainder=drop_remainder,
-            **{"steps_per_execution" if fit is training.train else "k": k})
-        weights.append(model.get_weights())
-    for a, b in zip(*weights, strict=True):
+    for a, b in zip(_trained(training.train, k, epochs, steps, drop_remainder),
+                    _trained(_keras_fit, k, epochs, steps, drop_remainder), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_executions_cut_at_each_epoch_end_train_on_the_batches_of_one_step_per_call():
+    # 21 steps an epoch in executions of 8: 8, 8, 5 per epoch, and the batches of 1.
+    for a, b in zip(_trained(training.train, 8, 3, None, False),
+                    _trained(training.train, 1, 3, None, False), strict=True):
         np.testing.assert_array_equal(a, b)

@@ -6,7 +6,6 @@ thousands of steps a second.
 A run whose loss becomes NaN or infinite stops and is reported as diverged.
 """
 
-import concurrent.futures
 import dataclasses
 import math
 import time
@@ -53,46 +52,29 @@ def steps_per_epoch(n, batch_size, drop_remainder=False):
     return n // batch_size if drop_remainder else math.ceil(n / batch_size)
 
 
-def _passes(n, batch_size, seed=0, shuffle=True, fresh=False):
+def _passes(n, batch_size, seed=0, shuffle=True):
     """The example order of each pass over `n` examples, endlessly (int64 arrays).
 
-    A shuffled pass is a permutation from `tf.data.Dataset.range(n).shuffle(n, seed,
-    reshuffle_each_iteration=True)`, as Keras' `fit` drew them from such a dataset: one
-    iterator over its repetitions, or with `fresh` a new iterator every pass, and one more
-    opened and left unused (Keras' `fit` opened two per epoch; each advances the reshuffling).
-    Unshuffled passes and full batches (`batch_size >= n`) are in order.
+    Shuffled passes are the repetitions of `tf.data.Dataset.range(n).shuffle(n, seed,
+    reshuffle_each_iteration=True)`, each a new permutation, the next one prepared in tf.data's
+    background thread while this one trains (a shuffle of 100,000 takes ~0.13 s). Unshuffled
+    passes and full batches (`batch_size >= n`) are in order.
     """
     if batch_size >= n or not shuffle:
         while True:
             yield np.arange(n)
     orders = (tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True)
-              .batch(n))
-    if fresh:
-        while True:
-            order = next(iter(orders)).numpy()
-            iter(orders)
-            yield order
-    for order in orders.repeat():
+              .batch(n).repeat().prefetch(1))
+    for order in orders:
         yield order.numpy()
 
 
-def _steps(n, batch_size, seed, shuffle, drop_remainder, fresh):
+def _steps(n, batch_size, seed, shuffle, drop_remainder):
     """Every step's example indices in training order: each pass cut into batches (batches
     never straddle two passes; a pass's last partial batch is dropped with `drop_remainder`)."""
-    for order in _prefetched(_passes(n, batch_size, seed, shuffle, fresh)):
+    for order in _passes(n, batch_size, seed, shuffle):
         for step in range(steps_per_epoch(n, batch_size, drop_remainder)):
             yield order[step * batch_size:(step + 1) * batch_size]
-
-
-def _prefetched(items):
-    """`items`, the next one computed in a background thread while this one is used: tf.data
-    shuffles a pass of 100,000 examples in ~0.13 s, as long as a few hundred small steps."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        ahead = pool.submit(next, items)
-        while True:
-            item = ahead.result()
-            ahead = pool.submit(next, items)
-            yield item
 
 
 def _segments(indices):
@@ -163,10 +145,9 @@ def train(model, x, y, batch_size, steps=None, epochs=None, callbacks=(), seed=0
             compiled call, at exactly the steps it would with 1 (see `ValidateEvery`); other
             `StepCallback`s fire at the first execution end at or after each multiple of their
             `every` (exact when `every` is a multiple of this, or once per epoch, as executions
-            never cross an epoch's end). With `steps=` or "epoch" the batches are those of 1;
-            an integer with `epochs=` keeps the first pass's batches, and later passes are
-            other (seeded) permutations.
-        jit_compile: compile each execution with XLA.
+            never cross an epoch's end). The batches are those of 1, whatever this is.
+        jit_compile: compile each execution with XLA (fused ops, faster for small nets; the
+            float sums round in another order than the unfused graph's).
 
     Returns:
         A `TrainResult`.
@@ -184,10 +165,7 @@ def train(model, x, y, batch_size, steps=None, epochs=None, callbacks=(), seed=0
     elif not (isinstance(steps_per_execution, int) and steps_per_execution >= 1):
         raise ValueError("steps_per_execution must be >= 1 or 'epoch', "
                          f"got {steps_per_execution!r}")
-    # Executions tiling the epochs (one step each, or one pass each) or a step budget draw
-    # their passes from one iterator; other epoch-based runs open a fresh one per epoch.
-    fresh = steps is None and steps_per_execution not in (1, per_epoch)
-    order = _steps(len(y), batch_size, seed, shuffle, drop_remainder, fresh)
+    order = _steps(len(y), batch_size, seed, shuffle, drop_remainder)
     in_step = []
     for callback in callbacks:
         if hasattr(callback, "after_step"):
@@ -224,7 +202,6 @@ def train(model, x, y, batch_size, steps=None, epochs=None, callbacks=(), seed=0
         model.optimizer.finalize_variable_values(model.trainable_weights)
         callbacks.on_train_end(logs)
     finally:
-        order.close()  # stops the thread preparing the next pass
         flush_all()  # TensorBoard points still pending, also when training raised
     diverged = bool(history.losses) and not math.isfinite(history.losses[-1])
     return TrainResult(
