@@ -100,7 +100,7 @@ FLAT_EPOCHS = 10  # task 8: the same epochs for every batch size (not in the rep
 # Optimizer steps per compiled call (tfdl.training.train; the same steps and batches, far less
 # Python per step) wherever no callback needs every step: ~20 steps/s -> ~1,000+ for these
 # small nets on 2 CPU cores. Tasks 3 and 4 record every iteration and keep one step per call.
-# XLA fuses task 7's 10 parameter-budget MLPs (20 epochs at batch 64): 1.7-2.2x faster epochs,
+# XLA fuses part 3 task 2's 10 parameter-budget MLPs (20 epochs, batch 64): 1.7-2.2x faster epochs,
 # its sums rounded otherwise; shorter runs spend longer compiling than they save.
 STEPS_PER_EXECUTION, JIT_COMPILE = 1000, True
 
