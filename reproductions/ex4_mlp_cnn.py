@@ -71,23 +71,21 @@ LOSS = "sparse_categorical_crossentropy"
 # PyTorch's nn.Linear default weights U(+-1/sqrt(fan_in)) (the report's code is PyTorch);
 # biases start at zero (PyTorch draws them from the same range: not reproduced).
 INIT_SCALE = 1.0 / 3.0  # VarianceScaling(1/3, fan_in, uniform) has limit 1/sqrt(fan_in)
-# PyTorch's BatchNorm1d: running averages with momentum 0.1 (Keras 0.9), epsilon 1e-5. Keras'
-# 0.99 leaves the eval-mode statistics far from the data's for the first few hundred steps.
+# PyTorch's BatchNorm1d: momentum 0.1 (Keras 0.9), epsilon 1e-5; Keras' 0.99 leaves eval-mode
+# statistics far from the data's for the first few hundred steps.
 BATCH_NORM = dict(batch_norm_momentum=0.9, batch_norm_epsilon=1e-5)
-# Part 1 gives no batch size: part 2's 256 throughout. Questions 1-2 run without batch norm
-# (question 3 adds it), and so does question 4 ("the previous network"): PyTorch's BatchNorm1d
-# refuses a batch of 1 in training mode (Keras's would output constants).
+# Part 1 gives no batch size: part 2's 256. Questions 1, 2 and 4 ("the previous network") run
+# without batch norm (question 3 adds it; PyTorch's BatchNorm1d refuses a batch of 1 in training).
 BATCH_SIZE_BATCH_NORM = False
 # Question 7: "sine functions with different frequencies": sin(f * x) of long and lat for
 # f = 0.1, 0.2, ..., 1.0 (20 features), then the depth-6 width-16 MLP of part 2 (batch norm).
 SINE_FREQUENCIES = [round(0.1 * k, 1) for k in range(1, 11)]
-# Question 5: gradients at initialization for these init seeds (recorded, not a claim: tells the
-# run's own seed from the general pattern), and through training on one fixed training batch.
+# Question 5: gradients at init for these seeds (recorded, not a claim: tells the run's own seed
+# from the general pattern), and through training on one fixed training batch.
 INIT_DIAGNOSTIC_SEEDS = range(5)
 PROBE_EXAMPLES = BATCH
-# A width-16 MLP runs ~160 steps/s at one step per compiled call, 1,000+ at 1,000 per call. XLA
-# fuses depth_width's 770 epochs (~0.15 s, not ~0.38 s, each; its sums round otherwise); shorter
-# runs spend longer compiling than they save.
+# A width-16 MLP runs ~160 steps/s at one step per compiled call, 1,000+ at 1,000. XLA fuses
+# depth_width's 770 epochs (~0.15 s, not ~0.38 s, each; sums round otherwise); shorter runs lose.
 STEPS_PER_EXECUTION, JIT_COMPILE = 1000, True
 
 # ## Part 3 (CNN), from the report
@@ -108,12 +106,10 @@ CNN_QUOTES = {  # the report's results table, row by row
 CNN_OPTIMIZER, CNN_BATCH = "adam", 32
 FACE_SIZE = 224
 XGB_FACE_SIZE = 64  # XGBoost on 224*224*3 = 150,528 pixels is impractically slow; 64x64
-# The lr search is one choice for the three CNN rows (the report names one lr for all):
-# the lr with the best mean validation accuracy over scratch / probe / fine-tune.
+# One lr for the three CNN rows (the report names one): the best mean validation accuracy of all.
 # Real-protocol tolerance: ±0.05, about 2 standard deviations of a test accuracy on 400 images.
 REAL_TOL = 0.05
-# Offline, the stand-in's own protocol (its classes, pretraining and bars) is tfdl's, not an
-# inference about the report: tfdl/training/transfer_study.py declares it with its reasons.
+# Offline, the stand-in's protocol is tfdl's, not the report's: tfdl/training/transfer_study.py.
 
 FULL = {"train_examples": None,  # all 106,897
         "lr_epochs": LR_EPOCHS, "max_epochs": EPOCH_MARKS[-1], "bn_epochs": 100,
@@ -167,8 +163,6 @@ def _train(ctx, name, model, splits, epochs, batch_size=BATCH, **options):
 
 
 # ## Optimization of an MLP
-
-
 @REPORT.experiment
 def learning_rate(ctx):
     """Optimization Q1: lr 1, 0.01, 0.001, 0.00001; depth 6, width 16."""
@@ -269,8 +263,7 @@ def batch_size(ctx):
     return {"batch_size": list(map(int, runs)), "runs": runs}
 
 
-BATCH_QUOTES = {  # the table rows under each batch size (the prose repeats the validation
-    # accuracy as the test accuracy for batch 16, 0.728, and batch 1024, 0.774)
+BATCH_QUOTES = {  # the table rows (the prose gives val acc as test acc for batch 16 and 1024)
     1: "Train Acc: 0.622, Val Acc: 0.686, Test Acc: 0.678",
     16: "Train Acc: 0.867, Val Acc: 0.728, Test Acc: 0.720",
     128: "Train Acc: 0.923, Val Acc: 0.924, Test Acc: 0.914",
@@ -301,8 +294,6 @@ REPORT.claim(
 
 
 # ## Evaluating MLPs performance
-
-
 @REPORT.experiment
 def depth_width(ctx):
     """Evaluation Q1-4: depth 1-10 at width 16 and width 8-64 at depth 6 (batch norm, lr 0.001)."""
@@ -327,7 +318,6 @@ BEST_MODEL = ("Best model is the NN of depth 6 and width 64 which got a validati
 WORST_MODEL = ("Worse model is the NN of depth 1 and width 16 which got a validation accuracy of "
                "0.925.")
 
-# The best and the worst model: which one, and its validation accuracy (one pair of claims each).
 EXTREMES = [("best", 6, 64, 200, 0.963, BEST_MODEL), ("worst", 1, 16, 30, 0.925, WORST_MODEL)]
 for which, depth, width, epochs, accuracy, quote in EXTREMES:
     name = f"d{depth}_w{width}"
@@ -347,8 +337,7 @@ def gradient_magnitude(ctx):
     """Evaluation Q5: 100 hidden layers of width 4 (batch norm): per-layer gradient magnitude."""
     splits = _data(ctx)
     probe = (splits.train[0][:PROBE_EXAMPLES], splits.train[1][:PROBE_EXAMPLES])
-    # Training mode: the gradients a training step sees (in eval mode a 100 x 4 ReLU stack
-    # has layers with every unit dead on the whole probe, and every gradient below is 0).
+    # Training mode: in eval mode whole layers of the 100 x 4 stack die on the probe (gradients 0).
     gradients = cb.GradientNorms(probe, LOSS, every=ctx.config["gradient_every"], training=True)
     at_init = cb.mean_abs_gradients_at_init(
         lambda seed: build(DEEP_DEPTH, DEEP_WIDTH, LR, seed, batch_norm=True),
@@ -454,8 +443,7 @@ def batch_norm_figure(record, logdir):
     plots.curves(logdir / "q3_batch_norm.png",
                  {f"{split} {kind}": curves[split][kind]
                   for split in ("val", "test") for kind in ("loss", "accuracy")},
-                 "Batch norm: validation and test per epoch", xlabel="epoch", ylabel="",
-                 start=0)
+                 "Batch norm: validation and test per epoch", xlabel="epoch", ylabel="", start=0)
 
 
 @REPORT.figure("batch_size")
@@ -492,8 +480,7 @@ def depth_width_figures(record, logdir):
 
 @REPORT.figure("gradient_magnitude")
 def gradient_magnitude_figure(record, logdir):
-    """Evaluation Q5: mean |gradient| per layer through training, one seed's run."""
-    # One seed's run (probe steps differ between runs): the first that did not diverge.
+    """Evaluation Q5: mean |gradient| per layer, the first seed that trained (steps differ)."""
     runs = record["experiments"]["gradient_magnitude"]
     trained = [seed for seed in sorted(runs, key=int) if not runs[seed]["metrics"]["diverged"]]
     if not trained:
