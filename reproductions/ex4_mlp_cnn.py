@@ -480,7 +480,7 @@ def depth_width_figures(record, logdir):
 
 @REPORT.figure("gradient_magnitude")
 def gradient_magnitude_figure(record, logdir):
-    """Evaluation Q5: mean |gradient| per layer, the first seed that trained (steps differ)."""
+    """Evaluation Q5: mean |gradient| per layer, first trained seed (seeds' probe steps differ)."""
     runs = record["experiments"]["gradient_magnitude"]
     trained = [seed for seed in sorted(runs, key=int) if not runs[seed]["metrics"]["diverged"]]
     if not trained:
