@@ -98,7 +98,8 @@ def mean_abs_gradients_at_init(build, seeds, x, y, loss, layers, training=False)
     probe = LayerProbe(build(seeds[0]), x, y, loss, training=training)
     out = {}
     for seed in seeds:
-        probe.model.set_weights(build(seed).get_weights())
+        if seed != seeds[0]:  # the probe's own model is seeds[0]'s, as built
+            probe.model.set_weights(build(seed).get_weights())
         grads = probe.at(seed)["layers"]
         out[str(seed)] = {str(i): float(np.mean(np.abs(grads[i]["gradients"]))) for i in layers}
     return out

@@ -106,15 +106,18 @@ def _constants(report):
 
 def settable(report, profile):
     """`{name: current value}` of what `--set` may change for `profile`."""
-    constants, loaded = _constants(report)
+    return _settable_of(report, profile, *_constants(report))
+
+
+def _settable_of(report, profile, constants, loaded):
     return {**{k: v for k, v in constants.items() if k not in loaded},
             **{k: v for k, v in report.profiles[profile].items() if _settable(v)}}
 
 
 def parse(report, profile, pairs):
     """`{name: value}` from `NAME=VALUE` strings, checked against what is settable."""
-    valid = settable(report, profile)
-    loaded = _constants(report)[1]
+    constants, loaded = _constants(report)
+    valid = _settable_of(report, profile, constants, loaded)
     overrides = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")

@@ -173,6 +173,10 @@ def train(model, x, y, batch_size, steps=None, epochs=None, callbacks=(), seed=0
             if callback.in_step:
                 in_step.append(callback)
     x, y = as_tensor(x), as_tensor(y)
+    if not model.optimizer.built:
+        # Built inside the first trace, its variables would make TensorFlow trace the whole
+        # execution twice (once to create them, once without); Keras' own fit builds it first.
+        model.optimizer.build(model.trainable_variables)
     static = drop_remainder or batch_size >= len(y)
     run = _execution(model, x, y, min(batch_size, len(y)) if static else None, in_step,
                      jit_compile)

@@ -150,10 +150,9 @@ class Restarts:
         coefficients = {_coefficient(v.regularizer) for v in regularized}
         if len(coefficients) > 1:
             raise ValueError(f"Restarts needs one weight decay for all kernels, got {coefficients}")
+        if coefficients:
+            self.decay = keras.Variable(coefficients.pop(), trainable=False, name="weight_decay")
         for variable in regularized:
-            if self.decay is None:
-                self.decay = keras.Variable(coefficients.pop(), trainable=False,
-                                            name="weight_decay")
             variable.regularizer = _VariableDecay(variable.regularizer, self.decay)
 
     def start(self, decay=None):
