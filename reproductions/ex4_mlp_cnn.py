@@ -339,13 +339,13 @@ def gradient_magnitude(ctx):
     probe = (splits.train[0][:PROBE_EXAMPLES], splits.train[1][:PROBE_EXAMPLES])
     # Training mode: in eval mode whole layers of the 100 x 4 stack die on the probe (gradients 0).
     gradients = cb.GradientNorms(probe, LOSS, every=ctx.config["gradient_every"], training=True)
-    at_init = cb.mean_abs_gradients_at_init(
+    model = build(DEEP_DEPTH, DEEP_WIDTH, LR, ctx.seed, batch_norm=True)
+    at_init = cb.mean_abs_gradients_at_init(  # through model's probe: `gradients` reuses it
         lambda seed: build(DEEP_DEPTH, DEEP_WIDTH, LR, seed, batch_norm=True),
-        INIT_DIAGNOSTIC_SEEDS, *probe, LOSS, DEEP_LAYERS, training=True)
+        INIT_DIAGNOSTIC_SEEDS, *probe, LOSS, DEEP_LAYERS, training=True, model=model)
     ctx.log("mean |gradient| at init, by init seed: " + "; ".join(
         f"seed {k}: " + ", ".join(f"{i}: {v:.0e}" for i, v in g.items())
         for k, g in at_init.items()))
-    model = build(DEEP_DEPTH, DEEP_WIDTH, LR, ctx.seed, batch_norm=True)
     run = _train(ctx, "depth_100", model, splits, ctx.config["deep_epochs"],
                  callbacks=[gradients], steps_per_execution=ctx.config["gradient_every"])
     run["gradient_steps"] = gradients.steps

@@ -42,8 +42,9 @@ from tfdl.harness.claims import (
 )
 from tfdl.harness.experiment import Report, seed_metrics
 from tfdl.models import count_params, mlp
+from tfdl.training.restarts import Restarts
 from tfdl.training.runs import final, fmt
-from tfdl.training.tuning import Restarts, grid_search
+from tfdl.training.tuning import grid_search
 
 import keras
 import numpy as np

@@ -2,6 +2,7 @@
 
 from tfdl import callbacks as cb
 from tfdl import training
+from tfdl.callbacks import LayerProbe
 from tfdl.harness import events
 from tfdl.models import mlp, normal_init
 
@@ -87,6 +88,29 @@ def test_mean_abs_gradients_at_init_is_each_seeds_own_net():
         assert got[str(seed)] == pytest.approx(
             {"0": float(tf.reduce_mean(tf.abs(grads[0]))),
              "2": float(tf.reduce_mean(tf.abs(grads[1])))}, rel=1e-5)
+
+
+def test_mean_abs_gradients_at_init_through_a_models_shared_probe():
+    """With `model`: the same values, through `model`'s shared probe (which a callback probing
+    `model` on that batch then reuses, computing afresh at step 0); `model` keeps its weights."""
+    x, y = _data()
+
+    def build(seed):
+        return mlp(6, [5, 5], 3, kernel_initializer=keras.initializers.GlorotUniform(seed=seed))
+
+    model = build(3)
+    own = model.get_weights()
+    expected = cb.mean_abs_gradients_at_init(build, [0, 7], x, y, LOSS, layers=[0, 2])
+    got = cb.mean_abs_gradients_at_init(build, [0, 7], x, y, LOSS, layers=[0, 2], model=model)
+    assert got == expected
+    for a, b in zip(model.get_weights(), own, strict=True):
+        np.testing.assert_array_equal(a, b)
+    probe = LayerProbe.shared(model, x, y, LOSS)
+    at_start = probe.at(0)["layers"][0]["gradients"]
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, model(x)))
+    kernel = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)][0].kernel
+    np.testing.assert_allclose(at_start, tape.gradient(loss, kernel), rtol=1e-5, atol=1e-8)
 
 
 def test_saturation_grows_with_init_variance():

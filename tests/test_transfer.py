@@ -102,12 +102,13 @@ def test_transfer_rows_one_lr_for_the_three_cnn_rows(monkeypatch):
            "finetune": {"0.01": 0.3, "0.001": 0.6}}
     x, y = _easy(24)
     test_y = y[16:]
-    calls = []
+    calls, shared = [], []
 
     def fake_fit_and_score(model, data, lr, batch_size, epochs, seed=0, optimizer="adam",
-                           label=None):
+                           label=None, restarts=None):
         mode = label.split()[0]
         calls.append((mode, lr, batch_size, epochs, seed, optimizer, model.output_shape))
+        shared.append(restarts)
         # predictions: right on the first k test images, k from the mode and lr
         k = {"scratch": 1, "probe": 2, "finetune": 3}[mode] + (4 if lr == 0.001 else 0)
         predicted = np.where(np.arange(len(test_y)) < k, test_y, 1 - test_y).tolist()
@@ -123,6 +124,7 @@ def test_transfer_rows_one_lr_for_the_three_cnn_rows(monkeypatch):
                                  optimizer="sgd", xgb_trees=3, log=lines.append)
     assert [c[:2] for c in calls] == [(m, lr) for m in transfer.MODES for lr in (0.01, 0.001)]
     assert all(c[2:] == (16, 1, 3, "sgd", (None, 2)) for c in calls)  # a new 2-logit head
+    assert isinstance(shared[0], dict) and all(r is shared[0] for r in shared)  # one search
     assert out["mean_val_accuracy"] == pytest.approx({"0.01": 1.4 / 3, "0.001": 1.7 / 3})
     assert out["chosen_lr"] == 0.001
     assert out["lr_search"]["scratch"] == {"best_lr": 0.01, "val_accuracy": val["scratch"]}
@@ -248,6 +250,34 @@ def test_transfer_modes_train_the_right_weights():
     assert not np.allclose(scratch.get_layer("conv1").get_weights()[0], before)
     with pytest.raises(ValueError, match="unknown mode"):
         transfer.transfer_model(pretrained, "frozen", classes=2, build=_build)
+
+
+def test_restarted_runs_train_as_models_compiled_anew():
+    """fit_and_score with `restarts`: a scratch run on the model compiled for a fine-tune run
+    (another lr, other weights) gives the record of that scratch model compiled anew, through
+    the same traced function; a probe run (another trainable set) gets its own model."""
+    pretrained = _build()
+    x, y = _easy_images()
+    data = {"train": (x, y), "val": (x, y), "test": (x, y)}
+    restarts = {}
+    transfer.fit_and_score(transfer.transfer_model(pretrained, "finetune", 2, _build), data,
+                           0.01, 16, 1, restarts=restarts)
+    (first,) = restarts.values()
+    traced = first.model._tfdl_execution[1]
+    scratch = transfer.transfer_model(pretrained, "scratch", 2, _build)
+    anew = transfer.transfer_model(pretrained, "scratch", 2, _build)
+    anew.set_weights(scratch.get_weights())
+    restarted = transfer.fit_and_score(scratch, data, 0.001, 16, 1, seed=2, restarts=restarts)
+    expected = transfer.fit_and_score(anew, data, 0.001, 16, 1, seed=2)
+    assert first.model._tfdl_execution[1] is traced and list(restarts.values()) == [first]
+    assert restarted["train"]["loss"] == expected["train"]["loss"]
+    assert restarted["final"] == expected["final"]
+    assert restarted["test_predictions"] == expected["test_predictions"]
+    for a, b in zip(first.model.get_weights(), anew.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    transfer.fit_and_score(transfer.transfer_model(pretrained, "probe", 2, _build), data,
+                           0.01, 16, 1, restarts=restarts)
+    assert len(restarts) == 2
 
 
 def test_pretrain_caches_weights(tmp_path):

@@ -1,12 +1,14 @@
 """tfdl.training.tuning.grid_search: every value tried, the trial files, min and max objectives,
-failed trials, and a weight-decay search through tfdl.training; Restarts: a restarted trial
-trains exactly as a freshly built model, with one traced train function for all."""
+failed trials, and a weight-decay search through tfdl.training; tfdl.training.restarts.Restarts:
+a restarted trial trains exactly as a freshly built model, with one traced train function for
+all."""
 
 from pathlib import Path
 
 from tfdl import training
 from tfdl.models import mlp
-from tfdl.training.tuning import Restarts, grid_search
+from tfdl.training.restarts import Restarts
+from tfdl.training.tuning import grid_search
 
 import keras
 import numpy as np

@@ -87,19 +87,27 @@ class LayerProbe:
         return self._cached
 
 
-def mean_abs_gradients_at_init(build, seeds, x, y, loss, layers, training=False):
+def mean_abs_gradients_at_init(build, seeds, x, y, loss, layers, training=False, model=None):
     """`{seed: {layer: mean |d loss / d kernel|}}` of the Dense layers numbered in `layers`
     (0-based) of the nets `build(seed)` at initialization, on one probe batch `(x, y)`.
 
     One probe is traced once and loaded with each seed's initial weights in turn: a deep
-    net's trace costs far more than a probe.
+    net's trace costs far more than a probe. With `model` (a net of `build`'s architecture)
+    the probe is `model`'s shared one (`LayerProbe.shared`), so callbacks that probe `model`
+    on the same batch later reuse its trace; `model` gets its own weights back.
     """
     seeds = list(seeds)
-    probe = LayerProbe(build(seeds[0]), x, y, loss, training=training)
+    own = None if model is None else model.get_weights()
+    if model is None:
+        probe = LayerProbe(build(seeds[0]), x, y, loss, training=training)
+    else:
+        probe = LayerProbe.shared(model, x, y, loss, training=training)
     out = {}
     for seed in seeds:
-        if seed != seeds[0]:  # the probe's own model is seeds[0]'s, as built
+        if own is not None or seed != seeds[0]:  # a probe of its own is seeds[0]'s, as built
             probe.model.set_weights(build(seed).get_weights())
-        grads = probe.at(seed)["layers"]
+        grads = probe.at(("init", seed))["layers"]  # a key no training step has
         out[str(seed)] = {str(i): float(np.mean(np.abs(grads[i]["gradients"]))) for i in layers}
+    if own is not None:
+        model.set_weights(own)
     return out

@@ -17,7 +17,8 @@ Example:
     search.best_value, search.metrics       # 1e-6, [{...}, {...}, {...}] in grid order
 
 A search whose trials differ only in the weight decay can train one model for all of
-them (`Restarts`): Keras then traces its train function once, not once per trial.
+them (`tfdl.training.restarts.Restarts`): Keras then traces its train function once, not
+once per trial.
 """
 
 import dataclasses
@@ -25,7 +26,6 @@ import math
 import numbers
 from pathlib import Path
 
-import keras
 import keras_tuner as kt
 from keras_tuner.src.engine import base_tuner
 from keras_tuner.src.engine import trial as trial_module
@@ -119,72 +119,6 @@ def grid_search(trial_fn, name, values, directory, project_name="search",
     return SearchResult(name=name, values=values, metrics=[tuner.results[v] for v in values],
                         best_value=best, best_metrics=tuner.results[best],
                         directory=str(tuner.project_dir))
-
-
-class Restarts:
-    """One compiled model trained again for each trial of a search, from the same start.
-
-    A freshly built and compiled model makes Keras trace its train function again: ~0.5 s
-    a trial on 2 cores, as long as an epoch or two of report 000's MLP. Here the model is
-    built once; `start(decay)` restores its initial weights and optimizer state and sets the
-    weight decay of its L1 or L2 kernel regularizers, which read one variable, so every
-    trial runs the same traced function. A started trial trains exactly as a freshly built
-    model with that decay would (the same ops on the same values: identical weights).
-
-    Example:
-
-        restarts = Restarts(build(l1=1e-6))          # the grid's decay goes in at start
-        def trial(decay):
-            model = restarts.start(decay)
-            train(model, x, y, batch_size=1024, epochs=10)
-            return {"val_accuracy": evaluate(model, x_val, y_val)["accuracy"]}
-    """
-
-    def __init__(self, model):
-        self.model = model
-        self._weights = model.get_weights()
-        model.optimizer.build(model.trainable_variables)
-        self._optimizer = [v.numpy() for v in model.optimizer.variables]
-        self.decay = None
-        regularized = [v for v in model.trainable_weights if v.regularizer is not None]
-        coefficients = {_coefficient(v.regularizer) for v in regularized}
-        if len(coefficients) > 1:
-            raise ValueError(f"Restarts needs one weight decay for all kernels, got {coefficients}")
-        if coefficients:
-            self.decay = keras.Variable(coefficients.pop(), trainable=False, name="weight_decay")
-        for variable in regularized:
-            variable.regularizer = _VariableDecay(variable.regularizer, self.decay)
-
-    def start(self, decay=None):
-        """The model at its start, with weight decay `decay` (None: unchanged; a model without
-        regularizers takes any decay and ignores it, like a trial of "no regularizer")."""
-        self.model.set_weights(self._weights)
-        for variable, value in zip(self.model.optimizer.variables, self._optimizer):
-            variable.assign(value)
-        if decay is not None and self.decay is not None:
-            self.decay.assign(decay)
-        return self.model
-
-
-def _coefficient(regularizer):
-    if isinstance(regularizer, keras.regularizers.L1):
-        return float(regularizer.l1)
-    if isinstance(regularizer, keras.regularizers.L2):
-        return float(regularizer.l2)
-    raise ValueError(f"Restarts handles L1 or L2 kernel regularizers, not {regularizer!r}")
-
-
-class _VariableDecay(keras.regularizers.Regularizer):
-    """Keras' L1 or L2 penalty (the same ops) with its coefficient read from a variable."""
-
-    def __init__(self, regularizer, decay):
-        _coefficient(regularizer)
-        self.square = isinstance(regularizer, keras.regularizers.L2)
-        self.decay = decay
-
-    def __call__(self, x):
-        norm = keras.ops.square(x) if self.square else keras.ops.absolute(x)
-        return keras.ops.cast(self.decay, dtype=x.dtype) * keras.ops.sum(norm)
 
 
 def _failure(tuner):
