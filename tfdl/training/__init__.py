@@ -1,6 +1,6 @@
 """Training: the loop on preloaded tensors (loop), one configuration trained and recorded in
-the shape every reproduction records (fit), keras-tuner searches (tuning), and the
-transfer-learning protocol (transfer)."""
+the shape every reproduction records (fit), keras-tuner searches (tuning), one compiled model
+retrained from other starts (restarts), and the transfer-learning protocol (transfer)."""
 
 from tfdl.training.fit import fit, split
 from tfdl.training.loop import (
