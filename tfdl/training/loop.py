@@ -12,6 +12,7 @@ import time
 
 from tfdl.callbacks import BatchLoss, StepHistory, accuracy
 from tfdl.callbacks.base import flush_all
+from tfdl.data.shuffle import passes as shuffle_passes
 from tfdl.data.tensors import as_tensor
 
 import keras
@@ -53,20 +54,15 @@ def steps_per_epoch(n, batch_size, drop_remainder=False):
 
 
 def _passes(n, batch_size, seed=0, shuffle=True):
-    """The example order of each pass over `n` examples, endlessly (int64 arrays).
-
-    Shuffled passes are the repetitions of `tf.data.Dataset.range(n).shuffle(n, seed,
-    reshuffle_each_iteration=True)`, each a new permutation, the next one prepared in tf.data's
-    background thread while this one trains (a shuffle of 100,000 takes ~0.13 s). Unshuffled
-    passes and full batches (`batch_size >= n`) are in order.
+    """The example order of each pass over `n` examples, endlessly (int64 arrays): those of
+    `tf.data.Dataset.range(n).shuffle(n, seed, reshuffle_each_iteration=True)`, each a new
+    permutation (`tfdl.data.shuffle`). Unshuffled passes and full batches (`batch_size >= n`)
+    are in order.
     """
     if batch_size >= n or not shuffle:
         while True:
             yield np.arange(n)
-    orders = (tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True)
-              .batch(n).repeat().prefetch(1))
-    for order in orders:
-        yield order.numpy()
+    yield from shuffle_passes(n, seed)
 
 
 def _steps(n, batch_size, seed, shuffle, drop_remainder):
