@@ -97,11 +97,10 @@ def mean_abs_gradients_at_init(build, seeds, x, y, loss, layers, training=False,
     on the same batch later reuse its trace; `model` gets its own weights back.
     """
     seeds = list(seeds)
-    own = None if model is None else model.get_weights()
     if model is None:
-        probe = LayerProbe(build(seeds[0]), x, y, loss, training=training)
+        own, probe = None, LayerProbe(build(seeds[0]), x, y, loss, training=training)
     else:
-        probe = LayerProbe.shared(model, x, y, loss, training=training)
+        own, probe = model.get_weights(), LayerProbe.shared(model, x, y, loss, training=training)
     out = {}
     for seed in seeds:
         if own is not None or seed != seeds[0]:  # a probe of its own is seeds[0]'s, as built

@@ -144,8 +144,7 @@ def fit_and_score(model, data, learning_rate, batch_size, epochs, seed=0, optimi
         The finals are evaluated 256 images at a time (fit's own evaluations take up to 10,000
         at once: too much memory for a ResNet-18 on 224x224 images).
     """
-    key = (optimizer, *(tuple(tuple(v.shape) for v in variables) for variables in (
-        model.trainable_variables, model.non_trainable_variables)))
+    key = (optimizer, _shapes(model.trainable_variables), _shapes(model.non_trainable_variables))
     if restarts is None or key not in restarts:
         training.compile_model(model, learning_rate, loss=_logits_loss(), optimizer=optimizer)
         if restarts is not None:
@@ -158,6 +157,10 @@ def fit_and_score(model, data, learning_rate, batch_size, epochs, seed=0, optimi
                     for name in ("val", "test")}
     run["test_predictions"] = predict(model, data["test"][0]).tolist()
     return run
+
+
+def _shapes(variables):
+    return tuple(tuple(v.shape) for v in variables)
 
 
 def predict(model, x, batch_size=256):
