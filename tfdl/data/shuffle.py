@@ -7,7 +7,7 @@ Every training run in tfdl visits its examples in the order of
 (the order Keras' `fit` gives a seeded tf.data pipeline). tf.data makes each pass element by
 element, ~1.7 µs per example of CPU (0.1 s for MNIST's 55,000, 0.2 s for 107,000 points), which
 on two cores took 15-20 % of a long run of a small net. `passes` makes the same permutations from
-the same random numbers at ~0.4 µs per example: TensorFlow's Philox4x32-10 (lib/random/
+the same random numbers at ~0.35-0.5 µs per example: TensorFlow's Philox4x32-10 (lib/random/
 philox_random.h), drawn as tf.data draws them (kernels/data/shuffle_dataset_op.cc with its
 RandomSeedGenerator: each pass takes two 32-bit draws of the dataset's generator as the seeds of
 its own; a buffer holding the whole pass, element i is swapped with element
