@@ -611,3 +611,19 @@ def test_run_all_shares_one_local_pool_longest_units_first(add_reproduction, tmp
     assert cli.main([*common, "--jobs", "1"]) == 1
     err = capsys.readouterr().err
     assert err.count("skipped") == 3 and "toy_b seed 1 breaks" in err
+
+
+def test_run_all_skips_named_experiments(add_reproduction, tmp_path, capsys):
+    """`tfdl run all --skip REPORT:EXPERIMENT`: the named experiments are left out, a report
+    with none left is not run, and a wrong name is a one-line error listing the valid ones."""
+    for name in ("toy_a", "toy_b"):
+        add_reproduction(name, SHARED_TOY.format(name=name))
+    logs = tmp_path / "logs"
+    common = ["run", "all", "--profile", "quick", "--logdir", str(logs), "--jobs", "1"]
+    assert cli.main([*common, "--skip", "toy_b:nothing"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown experiment toy_b:nothing; valid: toy_a:only, toy_b:only" in err
+    assert not logs.exists()
+    assert cli.main([*common, "--skip", "toy_b:only"]) == 0
+    assert (logs / "toy_a-quick" / "results.json").is_file()
+    assert not (logs / "toy_b-quick").exists()

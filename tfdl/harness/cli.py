@@ -321,20 +321,33 @@ def _run_all(argv):
                         help="local worker processes shared by all reports (without --ray; "
                              "default: the core count)")
     parser.add_argument("--threads", type=_positive_int, metavar="N")
+    parser.add_argument("--skip", nargs="+", default=[], metavar="REPORT:EXPERIMENT",
+                        help="leave out these experiments, e.g. --skip ex4_mlp_cnn:standin "
+                             "ex4_mlp_cnn:faces (a report with none left is not run)")
     _add_cluster_options(parser)
     args = parser.parse_args(argv)
     reports = [_load(path) for path in _scripts().values()]
     if not reports:
         return _fail("no reproductions/ folder found; set TFDL_REPRODUCTIONS to it")
+    valid = {f"{r.name}:{name}" for r in reports for name in r.experiments}
+    unknown = [name for name in args.skip if name not in valid]
+    if unknown:
+        return _fail(f"--skip: unknown experiment {', '.join(unknown)}; valid: "
+                     f"{', '.join(sorted(valid))}")
+    kept = {r.name: [n for n in r.experiments if f"{r.name}:{n}" not in args.skip]
+            for r in reports}
+    reports = [r for r in reports if kept[r.name]]
     common = ["--profile", args.profile, "--seeds", str(args.seeds), "--jobs", str(args.jobs)]
     common += ["--fresh"] * args.fresh + ["--threads", str(args.threads)] * bool(args.threads)
     common += ["--data-dir", args.data_dir] * bool(args.data_dir)
     codes = {}
 
     def one(report, cluster=None):
+        only = kept[report.name]
+        only = ["--only", *only] if len(only) < len(report.experiments) else []
         try:
             codes[report.name] = run_report(
-                report, common + ["--logdir", str(Path(args.logdir) / default_logdir(
+                report, common + only + ["--logdir", str(Path(args.logdir) / default_logdir(
                     report.name, args.profile).name)],
                 runner=cluster)
         except Exception as err:  # noqa: BLE001  (one report's error does not stop the others)
