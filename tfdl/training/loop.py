@@ -6,6 +6,7 @@ thousands of steps a second.
 A run whose loss becomes NaN or infinite stops and is reported as diverged.
 """
 
+import concurrent.futures
 import dataclasses
 import math
 import time
@@ -56,13 +57,27 @@ def steps_per_epoch(n, batch_size, drop_remainder=False):
 def _passes(n, batch_size, seed=0, shuffle=True):
     """The example order of each pass over `n` examples, endlessly (int64 arrays): those of
     `tf.data.Dataset.range(n).shuffle(n, seed, reshuffle_each_iteration=True)`, each a new
-    permutation (`tfdl.data.shuffle`). Unshuffled passes and full batches (`batch_size >= n`)
-    are in order.
+    permutation (`tfdl.data.shuffle`), the next one computed in a background thread while the
+    caller trains on this one. Unshuffled passes and full batches (`batch_size >= n`) are in
+    order.
     """
     if batch_size >= n or not shuffle:
         while True:
             yield np.arange(n)
-    yield from shuffle_passes(n, seed)
+    yield from _ahead(shuffle_passes(n, seed))
+
+
+def _ahead(items):
+    """`items` (an endless generator), each next one computed in a thread while the consumer
+    works: a pass over 107,000 examples takes ~15 ms of CPU, which the compiled execution,
+    holding no Python lock, leaves a core for. The first is computed here, in the caller's
+    thread (it reads TensorFlow's global seed)."""
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="tfdl-shuffle") as pool:
+        item = next(items)
+        while True:
+            upcoming = pool.submit(next, items)
+            yield item
+            item = upcoming.result()
 
 
 def _steps(n, batch_size, seed, shuffle, drop_remainder):
