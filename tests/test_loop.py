@@ -87,3 +87,24 @@ def test_executions_cut_at_each_epoch_end_train_on_the_batches_of_one_step_per_c
     for a, b in zip(_trained(training.train, 8, 3, None, False),
                     _trained(training.train, 1, 3, None, False), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_passes_computed_ahead_are_the_shuffles_and_stop_with_the_run():
+    """Each pass's order is computed one pass ahead in a thread: the same permutations as
+    `tfdl.data.shuffle.passes` in the same order, and the thread is gone once the run's order
+    generator is closed."""
+    import itertools
+    import threading
+
+    from tfdl.data import shuffle
+    from tfdl.training import loop
+
+    tf.random.set_seed(7)
+    expected = list(itertools.islice(shuffle.passes(1000, 3), 5))
+    tf.random.set_seed(7)
+    ahead = loop._passes(1000, 10, seed=3)
+    got = [next(ahead) for _ in range(5)]
+    assert all(np.array_equal(a, b) for a, b in zip(got, expected))
+    assert any(t.name.startswith("tfdl-shuffle") for t in threading.enumerate())
+    ahead.close()
+    assert not any(t.name.startswith("tfdl-shuffle") for t in threading.enumerate())
