@@ -1,9 +1,14 @@
 """tfdl.training.loop.train with many steps per execution: every step's loss, validation steps,
 the same first epoch, an exact step budget, the training of Keras' fit on tf.data."""
 
+import itertools
+import threading
+
 from tfdl import callbacks as cb
 from tfdl import training
+from tfdl.data import shuffle
 from tfdl.models import mlp
+from tfdl.training import loop
 
 import keras
 import numpy as np
@@ -93,12 +98,6 @@ def test_passes_computed_ahead_are_the_shuffles_and_stop_with_the_run():
     """Each pass's order is computed one pass ahead in a thread: the same permutations as
     `tfdl.data.shuffle.passes` in the same order, and the thread is gone once the run's order
     generator is closed."""
-    import itertools
-    import threading
-
-    from tfdl.data import shuffle
-    from tfdl.training import loop
-
     tf.random.set_seed(7)
     expected = list(itertools.islice(shuffle.passes(1000, 3), 5))
     tf.random.set_seed(7)
